@@ -1,0 +1,234 @@
+#include "policy/evaluator.h"
+
+#include <algorithm>
+
+#include "policy/image_ref.h"
+#include "policy/rules/rule.h"
+
+namespace rootgate::policy {
+
+namespace {
+
+// The reference as written and, when it parses, its normalised form.
+struct ImageNames {
+  std::string_view written;
+  std::optional<std::string> normalised;
+  std::string parse_error;
+};
+
+ImageNames NamesOf(std::string_view image) {
+  ImageNames n{image, std::nullopt, {}};
+  auto ref = ParseImageRef(image);
+  if (ref) {
+    n.normalised = ref.value().String();
+  } else {
+    n.parse_error = ref.error();
+  }
+  return n;
+}
+
+bool MatchesImage(const std::vector<std::string>& patterns, const ImageNames& names) {
+  for (const std::string& p : patterns) {
+    if (GlobMatch(p, names.written)) return true;
+    if (names.normalised && GlobMatch(p, *names.normalised)) return true;
+  }
+  return false;
+}
+
+const ImageOverride* FindOverride(const Policy& policy, const ImageNames& names) {
+  for (const ImageOverride& o : policy.image_overrides) {
+    if (GlobMatch(o.image, names.written)) return &o;
+    if (names.normalised && GlobMatch(o.image, *names.normalised)) return &o;
+  }
+  return nullptr;
+}
+
+bool NeedsImageUser(const WorkloadView& view, const EffectiveContainer& ec) {
+  return view.windows ? !ec.windows_user.has_value() : !ec.run_as_user.has_value();
+}
+
+void ResolveImageUser(const ImageNames& names, const ImageFacts& facts, const Policy& policy,
+                      EffectiveContainer* ec) {
+  ec->image_display = names.normalised.value_or(std::string(names.written));
+  if (!names.normalised) {
+    ec->unknown_reason = names.parse_error;
+    return;
+  }
+  if (const ImageOverride* o = FindOverride(policy, names)) {
+    ec->image_user_known = true;
+    ec->image_user = ParseImageUser(o->user);
+    ec->image_source = "policy imageOverrides " + Quote(o->image);
+    return;
+  }
+  std::optional<ImageFact> fact = facts.Find(names.written);
+  if (!fact) {
+    ec->unknown_reason = "no image facts; registry lookups are off";
+    return;
+  }
+  if (!fact->known) {
+    ec->unknown_reason = fact->reason;
+    return;
+  }
+  ec->image_user_known = true;
+  ec->image_user = ParseImageUser(fact->user);
+  ec->image_source = fact->source;
+}
+
+// Container value over pod value, remembering which field it came from.
+template <typename T>
+void Merge(const std::optional<T>& container, const std::optional<T>& pod,
+           const std::string& container_field, const std::string& pod_field,
+           std::optional<T>* out, std::string* out_field) {
+  if (container) {
+    *out = container;
+    *out_field = container_field;
+  } else if (pod) {
+    *out = pod;
+    *out_field = pod_field;
+  } else {
+    *out_field = container_field;
+  }
+}
+
+EffectiveContainer MergeContainer(const WorkloadView& view, const ContainerView& c) {
+  EffectiveContainer ec;
+  ec.container = &c;
+  const SecurityFields& pod = view.pod_security;
+  const std::string cp = c.path + ".securityContext.";
+  const std::string pp = view.spec_path + ".securityContext.";
+  Merge(c.security.run_as_user, pod.run_as_user, cp + "runAsUser", pp + "runAsUser",
+        &ec.run_as_user, &ec.run_as_user_field);
+  Merge(c.security.run_as_group, pod.run_as_group, cp + "runAsGroup", pp + "runAsGroup",
+        &ec.run_as_group, &ec.run_as_group_field);
+  Merge(c.security.run_as_non_root, pod.run_as_non_root, cp + "runAsNonRoot",
+        pp + "runAsNonRoot", &ec.run_as_non_root, &ec.run_as_non_root_field);
+  Merge(c.security.windows_run_as_user_name, pod.windows_run_as_user_name,
+        cp + "windowsOptions.runAsUserName", pp + "windowsOptions.runAsUserName",
+        &ec.windows_user, &ec.windows_user_field);
+  return ec;
+}
+
+bool Selected(const ContainerView& c, const EvalContext& ctx) {
+  if (ctx.only_ephemeral == nullptr) return true;
+  if (c.kind != ContainerKind::kEphemeral) return false;
+  const auto& names = *ctx.only_ephemeral;
+  return std::find(names.begin(), names.end(), c.name) != names.end();
+}
+
+std::vector<EffectiveContainer> EffectiveContainers(const WorkloadView& view,
+                                                    const ImageFacts& facts,
+                                                    const Policy& policy, const EvalContext& ctx) {
+  std::vector<EffectiveContainer> out;
+  out.reserve(view.containers.size());
+  const bool image_exemptions = !policy.exemptions.images.empty();
+  for (const ContainerView& c : view.containers) {
+    if (!Selected(c, ctx)) continue;
+    EffectiveContainer ec = MergeContainer(view, c);
+    const bool needs_user = NeedsImageUser(view, ec);
+    if (!image_exemptions && !needs_user) {
+      out.push_back(std::move(ec));
+      continue;
+    }
+    ImageNames names = NamesOf(c.image);
+    if (image_exemptions && MatchesImage(policy.exemptions.images, names)) continue;
+    if (needs_user) ResolveImageUser(names, facts, policy, &ec);
+    out.push_back(std::move(ec));
+  }
+  return out;
+}
+
+Action Resolve(Action action, Mode mode) {
+  if (action != Action::kInherit) return action;
+  switch (mode) {
+    case Mode::kEnforce:
+      return Action::kDeny;
+    case Mode::kWarn:
+      return Action::kWarn;
+    case Mode::kAudit:
+      return Action::kAudit;
+  }
+  return Action::kDeny;
+}
+
+bool Contains(const std::vector<std::string>& list, std::string_view s) {
+  return std::find(list.begin(), list.end(), s) != list.end();
+}
+
+std::string ExemptionReason(const WorkloadView& view, const Policy& policy,
+                            const EvalContext& ctx) {
+  for (const std::string& p : policy.exemptions.namespaces) {
+    if (GlobMatch(p, ctx.namespace_name)) {
+      return "namespace " + std::string(ctx.namespace_name) + " is exempt";
+    }
+  }
+  if (!ctx.username.empty() && Contains(policy.exemptions.usernames, ctx.username)) {
+    return "user " + std::string(ctx.username) + " is exempt";
+  }
+  if (!view.runtime_class_name.empty() &&
+      Contains(policy.exemptions.runtime_class_names, view.runtime_class_name)) {
+    return "runtimeClassName " + view.runtime_class_name + " is exempt";
+  }
+  return "";
+}
+
+}  // namespace
+
+Decision Evaluate(const WorkloadView& view, const ImageFacts& facts, const Policy& policy,
+                  const EvalContext& ctx) {
+  Decision d;
+  d.skip_reason = ExemptionReason(view, policy, ctx);
+  if (!d.skip_reason.empty()) return d;
+  d.evaluated = true;
+  Mode mode;
+  RuleActions actions;
+  policy.ForNamespace(ctx.namespace_name, &mode, &actions);
+  const std::vector<EffectiveContainer> containers = EffectiveContainers(view, facts, policy, ctx);
+  const RuleContext rule_ctx{view, containers, policy};
+  for (const RuleDef& rule : RuleRegistry::Builtin().rules()) {
+    Action action = Resolve(actions[static_cast<size_t>(rule.id)], mode);
+    if (action == Action::kOff) continue;
+    if (action == Action::kDeny && !view.is_pod && !policy.enforce_controllers) {
+      action = Action::kWarn;
+    }
+    RuleOutput out;
+    rule.check(rule_ctx, &out);
+    auto& sink = action == Action::kDeny   ? d.violations
+                 : action == Action::kWarn ? d.warnings
+                                           : d.audits;
+    std::move(out.violations.begin(), out.violations.end(), std::back_inserter(sink));
+    std::move(out.advisories.begin(), out.advisories.end(), std::back_inserter(d.warnings));
+  }
+  d.allowed = d.violations.empty();
+  d.code = d.allowed ? 0 : 403;
+  return d;
+}
+
+std::vector<std::string> ImagesNeedingFacts(const WorkloadView& view, const Policy& policy) {
+  std::vector<std::string> out;
+  for (const ContainerView& c : view.containers) {
+    EffectiveContainer ec = MergeContainer(view, c);
+    if (!NeedsImageUser(view, ec) || Contains(out, c.image)) continue;
+    ImageNames names = NamesOf(c.image);
+    if (!names.normalised || FindOverride(policy, names) != nullptr) continue;
+    if (MatchesImage(policy.exemptions.images, names)) continue;
+    out.push_back(c.image);
+  }
+  return out;
+}
+
+std::string DenyMessage(const Decision& d) {
+  constexpr size_t kLimit = 1000;
+  std::string msg;
+  for (size_t i = 0; i < d.violations.size(); ++i) {
+    const std::string next =
+        "[" + std::string(RuleName(d.violations[i].rule)) + "] " + d.violations[i].message;
+    const std::string more = "; … and " + std::to_string(d.violations.size() - i) + " more";
+    if (msg.size() + 2 + next.size() + more.size() > kLimit && i > 0) return msg + more;
+    if (!msg.empty()) msg += "; ";
+    msg += next;
+  }
+  if (msg.size() > kLimit) msg = msg.substr(0, kLimit - 3) + "…";
+  return msg;
+}
+
+}  // namespace rootgate::policy

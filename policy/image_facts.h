@@ -1,0 +1,48 @@
+// Image facts: what is known about an image's config `User`, keyed by the reference as written
+// in the pod spec. The evaluator asks the policy's static overrides first and this interface
+// second; the server fills it from its cache and the OCI registry, the CLI from the registry
+// (--resolve-images) or not at all. Implementations must be safe for concurrent const use.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace rootgate::policy {
+
+struct ImageFact {
+  bool known = false;
+  std::string user;    // config.User when known ("" = the image sets no USER)
+  std::string source;  // where it came from, for messages: "registry ghcr.io"
+  std::string reason;  // when !known: why, e.g. "registry ghcr.io: timed out after 2.5s"
+};
+
+class ImageFacts {
+ public:
+  virtual ~ImageFacts() = default;
+  // The fact for an image reference as written, or nullopt when nothing is known about it.
+  virtual std::optional<ImageFact> Find(std::string_view image) const = 0;
+};
+
+// No facts at all: every image user not fixed by the spec or an override is unknown.
+class NoImageFacts final : public ImageFacts {
+ public:
+  std::optional<ImageFact> Find(std::string_view) const override { return std::nullopt; }
+};
+
+// Facts held in memory, filled before evaluation (by the server, or by a test).
+class ImageFactMap final : public ImageFacts {
+ public:
+  void Set(std::string image, ImageFact fact) { facts_[std::move(image)] = std::move(fact); }
+  std::optional<ImageFact> Find(std::string_view image) const override {
+    auto it = facts_.find(std::string(image));
+    if (it == facts_.end()) return std::nullopt;
+    return it->second;
+  }
+
+ private:
+  std::unordered_map<std::string, ImageFact> facts_;
+};
+
+}  // namespace rootgate::policy

@@ -1,0 +1,86 @@
+// The policy model: what to check and what to do about it. A Policy is immutable once built and
+// shared read-only by all threads. Parsing from YAML lives in policy_parse.h.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policy/result.h"
+#include "policy/rule_id.h"
+
+namespace rootgate::policy {
+
+// What an admission reply does with a violation, before per-rule overrides.
+enum class Mode { kEnforce, kWarn, kAudit };
+
+// A rule's action. kInherit follows the mode (enforce → deny, warn → warn, audit → audit).
+enum class Action { kOff, kInherit, kDeny, kWarn, kAudit };
+
+enum class Preset { kDefault, kPssRestricted, kPssBaseline };
+
+std::string_view ModeName(Mode m);
+std::string_view ActionName(Action a);
+std::string_view PresetName(Preset p);
+std::optional<Mode> ModeFromName(std::string_view s);
+std::optional<Action> ActionFromName(std::string_view s);
+std::optional<Preset> PresetFromName(std::string_view s);
+
+using RuleActions = std::array<Action, kRuleCount>;
+
+// The rules a preset turns on (kInherit); the others are kOff.
+RuleActions PresetRules(Preset p);
+
+struct UidRange {
+  int64_t min = 0;
+  int64_t max = 0;
+};
+
+struct Exemptions {
+  std::vector<std::string> namespaces;         // globs against the request namespace
+  std::vector<std::string> usernames;          // exact userInfo.username
+  std::vector<std::string> images;             // globs against normalised and written reference
+  std::vector<std::string> runtime_class_names;  // exact spec.runtimeClassName
+};
+
+struct NamespaceOverride {
+  std::vector<std::string> namespaces;  // globs
+  std::optional<Mode> mode;
+  std::vector<std::pair<RuleId, Action>> rules;
+};
+
+// A static answer for an image's config User, used before any registry lookup.
+struct ImageOverride {
+  std::string image;  // glob against normalised and written reference
+  std::string user;   // as in an image config: "1000", "app", "0:0", "" (= no USER)
+};
+
+// What the webhook does when image facts cannot be had before the admission deadline.
+enum class OnTimeout { kDeny, kAllowWithWarning };
+
+struct Policy {
+  Mode mode = Mode::kEnforce;
+  Preset preset = Preset::kDefault;
+  RuleActions rules = PresetRules(Preset::kDefault);
+  bool enforce_controllers = true;            // false: controller violations only warn
+  bool allow_root_in_user_namespaces = true;  // hostUsers: false skips rootUser/unknownUser
+  Exemptions exemptions;
+  std::vector<NamespaceOverride> namespace_overrides;
+  std::vector<ImageOverride> image_overrides;
+  std::vector<UidRange> allowed_uid_ranges;   // empty: any non-zero uid
+  OnTimeout on_timeout = OnTimeout::kDeny;
+
+  // The mode and rule actions for a namespace after namespace overrides (first match wins).
+  void ForNamespace(std::string_view ns, Mode* mode, RuleActions* rules) const;
+};
+
+// The policy compiled into the binary: preset default, mode enforce, nothing exempt.
+const Policy& BuiltinDefaultPolicy();
+
+// Shell-style glob: '*' matches any run of characters (including '/'), '?' one character.
+bool GlobMatch(std::string_view pattern, std::string_view text);
+
+}  // namespace rootgate::policy

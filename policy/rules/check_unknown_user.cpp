@@ -1,0 +1,115 @@
+// unknownUser: deny a container whose UID cannot be determined when nothing guarantees non-root.
+//
+// Reads:  securityContext.runAsUser and runAsNonRoot (container over pod), the image config
+//         User when runAsUser is unset, spec.hostUsers; on Windows pods
+//         windowsOptions.runAsUserName.
+// Allows: a known uid (left to rootUser); an unknown image user under runAsNonRoot: true (the
+//         kubelet refuses a root start); a named image user without runAsNonRoot (with a
+//         warning that the name is assumed non-root); any user in a user namespace when the
+//         policy allows root there.
+// Denies: an unknown image user without runAsNonRoot: true (fail closed); a named image user
+//         under runAsNonRoot: true (the kubelet cannot verify a non-numeric user and will not
+//         start it); a runAsUser or image uid outside 0..2147483647.
+#include "policy/rules/rule.h"
+
+namespace rootgate::policy {
+
+namespace {
+
+std::string Fix(const std::string& field) {
+  return "; set " + field + " to a non-zero UID (or runAsNonRoot: true to let the kubelet refuse root)";
+}
+
+void CheckNamed(const EffectiveContainer& ec, RuleOutput* out) {
+  const ContainerView& c = *ec.container;
+  const std::string field = c.path + ".securityContext.runAsUser";
+  const std::string& user = ec.image_user.name;
+  if (ec.run_as_non_root == true) {
+    out->violations.push_back(
+        {RuleId::kUnknownUser, c.name, field, "non-numeric image user with runAsNonRoot",
+         DescribeContainer(c) + " will not start: " + DescribeImageUser(ec) + ", " +
+             ec.run_as_non_root_field +
+             " is true and the kubelet cannot verify a non-numeric user; set " + field +
+             " to the numeric UID of " + Quote(user)});
+    return;
+  }
+  out->advisories.push_back(
+      {RuleId::kUnknownUser, c.name, field, "non-numeric image user",
+       DescribeContainer(c) + ": " + DescribeImageUser(ec) +
+           ", assumed non-root (its uid is not known without the image's /etc/passwd); set " +
+           field + " to its numeric UID to be sure"});
+}
+
+void CheckUnknown(const EffectiveContainer& ec, bool windows, RuleOutput* out) {
+  const ContainerView& c = *ec.container;
+  if (ec.run_as_non_root == true) return;
+  const std::string field =
+      c.path + (windows ? ".securityContext.windowsOptions.runAsUserName"
+                        : ".securityContext.runAsUser");
+  std::string why = ec.unknown_reason.empty() ? "no image facts" : ec.unknown_reason;
+  out->violations.push_back(
+      {RuleId::kUnknownUser, c.name, field, "unknown image user",
+       DescribeContainer(c) + ": the user of image " + ec.image_display + " is unknown (" + why +
+           ") and neither runAsUser nor runAsNonRoot is set" + Fix(field)});
+}
+
+void CheckInvalid(const EffectiveContainer& ec, RuleOutput* out) {
+  const ContainerView& c = *ec.container;
+  if (ec.run_as_user) {
+    out->violations.push_back({RuleId::kUnknownUser, c.name, ec.run_as_user_field,
+                               "invalid runAsUser",
+                               DescribeContainer(c) + ": " + ec.run_as_user_field + " is " +
+                                   std::to_string(*ec.run_as_user) +
+                                   ", not a valid UID (0..2147483647); set a non-zero UID"});
+    return;
+  }
+  const std::string field = c.path + ".securityContext.runAsUser";
+  out->violations.push_back({RuleId::kUnknownUser, c.name, field, "invalid image user",
+                             DescribeContainer(c) + ": " + DescribeImageUser(ec) +
+                                 ", not a valid UID (0..2147483647); set " + field +
+                                 " to a non-zero UID"});
+}
+
+void CheckOne(const EffectiveContainer& ec, bool windows, RuleOutput* out) {
+  if (windows) {
+    if (!ec.windows_user && !ec.image_user_known) CheckUnknown(ec, true, out);
+    return;
+  }
+  if (ec.run_as_user) {
+    if (*ec.run_as_user < 0 || *ec.run_as_user > kMaxUid) CheckInvalid(ec, out);
+    return;
+  }
+  if (!ec.image_user_known) {
+    CheckUnknown(ec, false, out);
+    return;
+  }
+  switch (ec.image_user.kind) {
+    case ImageUser::Kind::kName:
+      if (ec.image_user.name != "root") CheckNamed(ec, out);
+      return;
+    case ImageUser::Kind::kInvalid:
+      CheckInvalid(ec, out);
+      return;
+    case ImageUser::Kind::kRootByDefault:
+    case ImageUser::Kind::kUid:
+      return;
+  }
+}
+
+void Check(const RuleContext& ctx, RuleOutput* out) {
+  if (RootMappedByUserNamespace(ctx)) return;
+  for (const EffectiveContainer& ec : ctx.containers) CheckOne(ec, ctx.view.windows, out);
+}
+
+}  // namespace
+
+RuleDef UnknownUserRule() {
+  return {RuleId::kUnknownUser,
+          "securityContext.runAsUser, securityContext.runAsNonRoot (pod, container), image "
+          "config User, spec.hostUsers",
+          "a known uid; an unknown user under runAsNonRoot: true; a named non-root user without "
+          "runAsNonRoot (warning)",
+          &Check};
+}
+
+}  // namespace rootgate::policy

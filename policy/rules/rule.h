@@ -1,0 +1,99 @@
+// What every rule sees, and the registry of rules. A rule is a pure function of a RuleContext
+// that appends findings; the evaluator decides what each finding does (deny, warn, audit).
+// Thread-safe: rules keep no state.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policy/decision.h"
+#include "policy/image_user.h"
+#include "policy/policy.h"
+#include "policy/result.h"
+#include "policy/rule_id.h"
+#include "policy/workload.h"
+
+namespace rootgate::policy {
+
+// A container's settings after the pod/container merge of SEMANTICS.md, each with the path of
+// the field it came from, and the image user when the spec does not fix the user.
+struct EffectiveContainer {
+  const ContainerView* container = nullptr;
+  std::optional<int64_t> run_as_user;
+  std::string run_as_user_field;  // where the value came from; the container's field if unset
+  std::optional<int64_t> run_as_group;
+  std::string run_as_group_field;
+  std::optional<bool> run_as_non_root;
+  std::string run_as_non_root_field;
+  std::optional<std::string> windows_user;  // windowsOptions.runAsUserName
+  std::string windows_user_field;
+
+  // The image's user; read only when the spec leaves the user unset.
+  bool image_user_known = false;
+  ImageUser image_user;
+  std::string image_source;    // "policy imageOverrides", "registry ghcr.io"
+  std::string unknown_reason;  // when !image_user_known
+  std::string image_display;   // the normalised reference, or the image as written if invalid
+};
+
+struct RuleContext {
+  const WorkloadView& view;
+  const std::vector<EffectiveContainer>& containers;  // not exempt, in spec order
+  const Policy& policy;
+};
+
+// Findings a rule returns. `violations` follow the rule's action; `advisories` are always
+// warnings (e.g. a named image user assumed non-root).
+struct RuleOutput {
+  std::vector<Finding> violations;
+  std::vector<Finding> advisories;
+};
+
+using CheckFn = void (*)(const RuleContext&, RuleOutput*);
+
+struct RuleDef {
+  RuleId id;
+  std::string_view reads;   // the fields it reads, for docs and `rootgate rules`
+  std::string_view allows;  // the values it allows
+  CheckFn check;
+};
+
+// The rules in evaluation order. Built once; checks that every RuleId is registered exactly
+// once and in RuleId order, and returns an error otherwise.
+class RuleRegistry {
+ public:
+  static Result<RuleRegistry> Build(std::vector<RuleDef> defs);
+  // The registry of all built-in rules. Precondition: Build succeeded on them (a unit test
+  // asserts it); a broken build would be a programming error caught by that test.
+  static const RuleRegistry& Builtin();
+
+  const std::vector<RuleDef>& rules() const { return rules_; }
+  const RuleDef& Get(RuleId id) const { return rules_[static_cast<size_t>(id)]; }
+
+ private:
+  std::vector<RuleDef> rules_;
+};
+
+// Each rule's definition, from its own file under policy/rules/.
+RuleDef RootUserRule();
+RuleDef UnknownUserRule();
+RuleDef RunAsNonRootRule();
+RuleDef RunAsUserRule();
+RuleDef PrivilegedRule();
+RuleDef AllowPrivilegeEscalationRule();
+RuleDef RootGroupRule();
+RuleDef UidRangeRule();
+
+// Helpers shared by rules.
+std::string Quote(std::string_view s);  // "\"web\""
+// `container "web"` or `init container "setup"` / `ephemeral container "debug"`.
+std::string DescribeContainer(const ContainerView& c);
+// True when the pod runs in a user namespace and the policy lets root there (rootUser and
+// unknownUser then do not apply).
+bool RootMappedByUserNamespace(const RuleContext& ctx);
+// Describes where an image user came from: `image X has no USER` / `image X has USER "0"`.
+std::string DescribeImageUser(const EffectiveContainer& ec);
+
+}  // namespace rootgate::policy

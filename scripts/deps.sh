@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages rootgate needs to build and test, when missing. Idempotent:
+# does nothing (and needs no network) when everything is already installed.
+set -euo pipefail
+
+packages=(g++ cmake make pkg-config jq
+          libcpp-httplib-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev
+          doctest-dev zlib1g-dev libbrotli-dev)
+packages+=("$@")
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,133 @@
+// Text and JSON output of `rootgate check`.
+#include <ostream>
+
+#include <nlohmann/json.hpp>
+
+#include "server/check.h"
+
+namespace rootgate::server {
+
+using nlohmann::json;
+
+namespace {
+
+struct Colours {
+  const char* red = "";
+  const char* green = "";
+  const char* yellow = "";
+  const char* dim = "";
+  const char* reset = "";
+};
+
+Colours MakeColours(bool on) {
+  if (!on) return {};
+  return {"\033[31m", "\033[32m", "\033[33m", "\033[2m", "\033[0m"};
+}
+
+std::string Subject(const CheckResult& r) {
+  std::string ns = r.namespace_name.empty() ? "" : r.namespace_name + "/";
+  return r.kind + " " + ns + (r.name.empty() ? "(unnamed)" : r.name);
+}
+
+std::string Where(const CheckResult& r) {
+  std::string s = r.source + "#" + std::to_string(r.document);
+  if (r.item) s += ".items[" + std::to_string(*r.item) + "]";
+  return s;
+}
+
+void PrintFindings(const std::vector<policy::Finding>& findings, const char* label,
+                   const char* colour, const Colours& c, std::ostream& out) {
+  for (const policy::Finding& f : findings) {
+    out << "    " << colour << label << c.reset << " [" << policy::RuleName(f.rule) << "] "
+        << (f.container.empty() ? "pod" : "container " + f.container) << ", " << f.field << ": "
+        << f.message << "\n";
+  }
+}
+
+void PrintText(const CheckReport& report, bool colour, std::ostream& out) {
+  const Colours c = MakeColours(colour);
+  size_t allowed = 0, denied = 0, skipped = 0;
+  for (const CheckResult& r : report.results) {
+    if (r.skipped) {
+      ++skipped;
+      out << c.dim << "SKIP  " << Subject(r) << "  (" << Where(r) << ": " << r.skip_reason << ")"
+          << c.reset << "\n";
+      continue;
+    }
+    const bool ok = r.decision.allowed;
+    ++(ok ? allowed : denied);
+    out << (ok ? c.green : c.red) << (ok ? "ALLOW " : "DENY  ") << c.reset << Subject(r) << "  "
+        << c.dim << "(" << Where(r) << ")" << c.reset << "\n";
+    PrintFindings(r.decision.violations, "deny", c.red, c, out);
+    PrintFindings(r.decision.warnings, "warn", c.yellow, c, out);
+    PrintFindings(r.decision.audits, "audit", c.yellow, c, out);
+  }
+  out << "\nchecked " << (allowed + denied) << ": " << allowed << " allowed, " << denied
+      << " denied, " << skipped << " skipped";
+  if (!report.errors.empty()) out << ", " << c.red << report.errors.size() << " errors" << c.reset;
+  out << "\n";
+}
+
+json FindingsJson(const std::vector<policy::Finding>& findings) {
+  json arr = json::array();
+  for (const policy::Finding& f : findings) {
+    arr.push_back({{"rule", policy::RuleName(f.rule)},
+                   {"container", f.container},
+                   {"field", f.field},
+                   {"reason", f.reason},
+                   {"message", f.message}});
+  }
+  return arr;
+}
+
+json ResultJson(const CheckResult& r) {
+  json j = {{"source", r.source},       {"document", r.document},
+            {"line", r.line},           {"apiVersion", r.api_version},
+            {"kind", r.kind},           {"namespace", r.namespace_name},
+            {"name", r.name},           {"allowed", r.decision.allowed},
+            {"skipped", r.skipped},     {"violations", FindingsJson(r.decision.violations)},
+            {"warnings", FindingsJson(r.decision.warnings)}};
+  if (r.item) j["item"] = *r.item;
+  if (r.skipped) j["skipReason"] = r.skip_reason;
+  if (!r.decision.audits.empty()) j["audit"] = FindingsJson(r.decision.audits);
+  return j;
+}
+
+void PrintJson(const CheckReport& report, std::ostream& out) {
+  json results = json::array();
+  size_t allowed = 0, denied = 0, skipped = 0;
+  for (const CheckResult& r : report.results) {
+    results.push_back(ResultJson(r));
+    if (r.skipped) {
+      ++skipped;
+    } else {
+      ++(r.decision.allowed ? allowed : denied);
+    }
+  }
+  json errors = json::array();
+  for (const CheckError& e : report.errors) {
+    errors.push_back({{"source", e.source}, {"document", e.document}, {"line", e.line},
+                      {"message", e.message}});
+  }
+  json doc = {{"results", std::move(results)},
+              {"errors", std::move(errors)},
+              {"summary",
+               {{"checked", allowed + denied},
+                {"allowed", allowed},
+                {"denied", denied},
+                {"skipped", skipped},
+                {"errors", report.errors.size()}}}};
+  out << doc.dump(2) << "\n";
+}
+
+}  // namespace
+
+void PrintReport(const CheckReport& report, OutputFormat format, bool colour, std::ostream& out) {
+  if (format == OutputFormat::kJson) {
+    PrintJson(report, out);
+  } else {
+    PrintText(report, colour, out);
+  }
+}
+
+}  // namespace rootgate::server

@@ -1,0 +1,68 @@
+#include "server/files.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <sstream>
+
+namespace rootgate::server {
+
+namespace fs = std::filesystem;
+
+Result<std::string> ReadInput(const std::string& path) {
+  if (path == "-") {
+    std::ostringstream ss;
+    ss << std::cin.rdbuf();
+    if (std::cin.bad()) return Error{"read failed"};
+    return ss.str();
+  }
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) return Error{"is a directory"};
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error{std::strerror(errno)};
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return Error{"read failed"};
+  return text;
+}
+
+namespace {
+
+bool IsManifestFile(const fs::path& p) {
+  const std::string ext = p.extension().string();
+  return ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
+
+}  // namespace
+
+std::vector<InputPath> ExpandInputs(const std::vector<std::string>& args) {
+  std::vector<InputPath> out;
+  for (const std::string& arg : args) {
+    std::error_code ec;
+    if (arg == "-" || !fs::is_directory(arg, ec)) {
+      out.push_back({arg, ""});
+      continue;
+    }
+    std::vector<std::string> found;
+    fs::recursive_directory_iterator it(arg, fs::directory_options::skip_permission_denied, ec);
+    if (ec) {
+      out.push_back({arg, ec.message()});
+      continue;
+    }
+    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      if (ec) {
+        out.push_back({it->path().string(), ec.message()});
+        break;
+      }
+      if (it->is_regular_file(ec) && IsManifestFile(it->path())) found.push_back(it->path().string());
+    }
+    std::sort(found.begin(), found.end());
+    for (std::string& f : found) out.push_back({std::move(f), ""});
+  }
+  return out;
+}
+
+}  // namespace rootgate::server

@@ -1,0 +1,39 @@
+// rootgate: keeps root out of a Kubernetes cluster. Verbs: check, review, version.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "server/check.h"
+#include "server/review.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: rootgate <verb> [flags]\n"
+    "  check [--policy FILE | --preset NAME] [-o text|json] PATH... | -   dry-run manifests\n"
+    "  review [--policy FILE | --preset NAME] FILE|-                     AdmissionReview in, reply out\n"
+    "  version                                                           print the version\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::ios::sync_with_stdio(false);
+  if (argc < 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  const std::string verb = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  if (verb == "check") return rootgate::server::RunCheck(args, std::cout, std::cerr);
+  if (verb == "review") return rootgate::server::RunReview(args, std::cout, std::cerr);
+  if (verb == "version" || verb == "--version") {
+    std::cout << "rootgate " << ROOTGATE_VERSION << "\n";
+    return 0;
+  }
+  if (verb == "help" || verb == "--help" || verb == "-h") {
+    std::cout << kUsage;
+    return 0;
+  }
+  std::cerr << "rootgate: unknown verb \"" << verb << "\"\n" << kUsage;
+  return 2;
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Runs the real rootgate binary: `check` exit codes, JSON shape and bad inputs; `review` on every
+# recorded fixture; policy errors. Expected verdicts come from SEMANTICS.md, not from output.
+# usage: tests/cli_test.sh path/to/rootgate
+set -uo pipefail
+shopt -s lastpipe
+bin="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$root"
+
+fails=0; passes=0
+pass() { passes=$((passes + 1)); }
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+expect_eq() { # name got want
+  if [ "$2" == "$3" ]; then pass; else fail "$1: got [$2], want [$3]"; fi
+}
+expect_contains() { # name haystack needle
+  if grep -qF -- "$3" <<<"$2"; then pass; else fail "$1: [$3] not in output: $2"; fi
+}
+run() { # sets out, err, code
+  out="$("$@" 2>"$work/stderr")"; code=$?; err="$(cat "$work/stderr")"
+}
+
+# --- check on the shipped examples -------------------------------------------------------
+run "$bin" check -o json examples/manifests
+expect_eq "examples exit" "$code" 1
+expect_eq "summary" "$(jq -c .summary <<<"$out")" '{"allowed":3,"checked":7,"denied":4,"errors":0,"skipped":1}'
+verdicts="$(jq -r '.results[] | "\(.kind) \(.namespace)/\(.name) \(if .skipped then "skip" elif .allowed then "allow" else "deny" end) \([.violations[].rule] | unique | join(","))"' <<<"$out")"
+expect_eq "example verdicts" "$verdicts" "Pod demo/web deny unknownUser
+Deployment demo/api allow 
+Service demo/db skip 
+StatefulSet demo/db deny rootUser
+DaemonSet monitoring/node-agent deny privileged
+CronJob demo/report allow 
+Pod demo/debug deny rootUser
+Job demo/migrate allow "
+expect_eq "violation field" "$(jq -r '.results[] | select(.kind=="StatefulSet") | .violations[0].field' <<<"$out")" \
+  "spec.template.spec.securityContext.runAsUser"
+expect_eq "violation container" "$(jq -r '.results[] | select(.kind=="DaemonSet") | .violations[0].container' <<<"$out")" "agent"
+expect_eq "list item index" "$(jq -r '[.results[] | select(.source|endswith("06-list.json")) | .item] | join(",")' <<<"$out")" "0,1"
+
+run "$bin" check examples/manifests/02-deployment-nonroot.yaml
+expect_eq "allowed exit" "$code" 0
+expect_contains "text allow line" "$out" "ALLOW Deployment demo/api"
+if grep -q $'\033' <<<"$out"; then fail "colour codes when stdout is not a terminal"; else pass; fi
+
+run "$bin" check examples/manifests/03-statefulset-runasuser-0.yaml
+expect_contains "text deny line" "$out" "DENY  StatefulSet demo/db"
+expect_contains "text violation line" "$out" "[rootUser] container postgres, spec.template.spec.securityContext.runAsUser"
+expect_contains "text fix" "$out" "set runAsUser to a non-zero UID"
+
+# --- stdin, presets ----------------------------------------------------------------------
+run bash -c "cat examples/manifests/05-cronjob-runasnonroot.yaml | '$bin' check -o json -"
+expect_eq "stdin exit" "$code" 0
+expect_eq "stdin source" "$(jq -r '.results[0].source' <<<"$out")" "-"
+run "$bin" check --preset pss-restricted -o json examples/manifests/02-deployment-nonroot.yaml
+expect_eq "pss-restricted allows nonroot deployment" "$code" 0
+run "$bin" check --preset pss-restricted -o json examples/manifests/01-pod-image-default-user.yaml
+expect_eq "pss-restricted denies pod without runAsNonRoot" "$(jq -r '.results[0].violations[0].rule' <<<"$out")" "runAsNonRoot"
+run "$bin" check --preset nope examples/manifests
+expect_eq "unknown preset exit" "$code" 2
+expect_contains "unknown preset msg" "$err" 'unknown preset "nope"'
+
+# --- bad input: the bad document is reported, the others still checked ------------------
+cat >"$work/mixed.yaml" <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: ok, namespace: t}
+spec:
+  securityContext: {runAsNonRoot: true, runAsUser: 1000}
+  containers: [{name: a, image: busybox}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: broken
+spec: [
+---
+metadata: {name: nokind}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: root, namespace: t}
+spec:
+  containers: [{name: a, image: busybox, securityContext: {runAsUser: 0}}]
+YAML
+run "$bin" check -o json "$work/mixed.yaml"
+expect_eq "bad input exit" "$code" 2
+expect_eq "good documents still checked" "$(jq -r '[.results[] | "\(.document):\(.name):\(.allowed)"] | join(" ")' <<<"$out")" "0:ok:true 3:root:false"
+expect_contains "stderr names file and document 1" "$err" "mixed.yaml: document 1"
+expect_contains "stderr names file and document 2" "$err" "mixed.yaml: document 2"
+expect_contains "no kind message" "$err" "document has no kind"
+
+run "$bin" check "$work/does-not-exist.yaml" examples/manifests/02-deployment-nonroot.yaml
+expect_eq "unreadable file exit" "$code" 2
+expect_contains "unreadable file named" "$err" "does-not-exist.yaml"
+expect_contains "other file still checked" "$out" "ALLOW Deployment demo/api"
+
+printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: t}\nspec:\n  containers:\n  - name: a\n    image: x\n    securityContext: {runAsUser: "0"}\n' >"$work/typed.yaml"
+run "$bin" check "$work/typed.yaml"
+expect_eq "wrong type exit" "$code" 2
+expect_contains "wrong type names field" "$err" "spec.containers[0].securityContext.runAsUser: expected an integer"
+
+run "$bin" check
+expect_eq "no input exit" "$code" 2
+run "$bin" check --bogus x
+expect_eq "unknown flag exit" "$code" 2
+
+# --- policies ----------------------------------------------------------------------------
+run "$bin" check --policy examples/policies/annotated.yaml -o json examples/manifests
+expect_eq "annotated policy loads" "$(jq -r '.summary.errors' <<<"$out")" "0"
+printf 'mode: enforce\nrules:\n  rootUsr: deny\n' >"$work/badrule.yaml"
+run "$bin" check --policy "$work/badrule.yaml" examples/manifests
+expect_eq "bad rule exit" "$code" 2
+expect_contains "bad rule line and field" "$err" "line 3: rules.rootUsr: unknown rule ID"
+printf 'mode: enforce\nexemptions:\n  namespace: [a]\n' >"$work/badfield.yaml"
+run "$bin" check --policy "$work/badfield.yaml" examples/manifests
+expect_contains "unknown field line" "$err" "line 3: exemptions.namespace: unknown field"
+printf 'mode: [enforce]\n' >"$work/badtype.yaml"
+run "$bin" check --policy "$work/badtype.yaml" examples/manifests
+expect_contains "wrong type line" "$err" "line 1: mode: expected a string"
+printf 'mode: enforce\n  preset: x\n' >"$work/badyaml.yaml"
+run "$bin" check --policy "$work/badyaml.yaml" examples/manifests
+expect_eq "bad yaml exit" "$code" 2
+expect_contains "bad yaml line" "$err" "line 2"
+printf 'mode: warn\n' >"$work/warn.yaml"
+run "$bin" check --policy "$work/warn.yaml" -o json examples/manifests
+expect_eq "warn mode allows" "$code" 0
+expect_eq "warn mode warns" "$(jq -r '[.results[] | select(.name=="db" and .kind=="StatefulSet") | .warnings[].rule] | join(",")' <<<"$out")" "rootUser"
+
+# --- review on every recorded fixture (verdicts from SEMANTICS.md, default preset) --------
+declare -A want=(
+  [000]=false [001]=false [002]=false [003]=false [004]=true [005]=true [006]=false [007]=false
+  [008]=true [009]=true [010]=true [011]=false [012]=false [013]=false [014]=true [015]=true)
+for f in tests/fixtures/admission/*.json; do
+  n="$(basename "$f" | cut -c1-3)"
+  jq .body "$f" >"$work/review.json"
+  run "$bin" review "$work/review.json"
+  expect_eq "review $n exit" "$code" 0
+  expect_eq "review $n allowed" "$(jq -r .response.allowed <<<"$out")" "${want[$n]}"
+  expect_eq "review $n uid" "$(jq -r .response.uid <<<"$out")" "$(jq -r .body.request.uid "$f")"
+  expect_eq "review $n apiVersion" "$(jq -r .apiVersion <<<"$out")" "$(jq -r .body.apiVersion "$f")"
+done
+jq .body tests/fixtures/admission/011-daemonset-create-privileged-uid0.json | run "$bin" review -
+expect_eq "review stdin status code" "$(jq -r .response.status.code <<<"$out")" "403"
+printf '{"kind":"Pod"}' | run "$bin" review -
+expect_eq "review non-review exit" "$code" 2
+expect_contains "review non-review msg" "$err" "body.kind"
+printf '{"kind":"AdmissionReview","apiVersion":"admission.k8s.io/v1","request":{}}' | run "$bin" review -
+expect_eq "review without uid exit" "$code" 2
+expect_contains "review without uid msg" "$err" "request.uid"
+printf 'mode: audit\n' >"$work/audit.yaml"
+jq .body tests/fixtures/admission/003-pod-create-no-securitycontext.json | run "$bin" review --policy "$work/audit.yaml" -
+expect_eq "audit mode allowed" "$(jq -r .response.allowed <<<"$out")" "true"
+expect_eq "audit annotation key" "$(jq -r '.response.auditAnnotations | keys | join(",")' <<<"$out")" "unknownUser"
+printf 'mode: warn\n' >"$work/warn.yaml"
+jq .body tests/fixtures/admission/011-daemonset-create-privileged-uid0.json | run "$bin" review --policy "$work/warn.yaml" -
+expect_eq "warn mode warnings" "$(jq -r '.response.warnings | length' <<<"$out")" "2"
+
+run "$bin" version
+expect_contains "version" "$out" "rootgate "
+
+echo "cli tests: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
