@@ -489,13 +489,42 @@ std::vector<Chunk> SplitYaml(std::string_view text) {
   return std::move(splitter).Finish();
 }
 
+// The offset of the first byte that is not well-formed UTF-8, or npos. go-yaml rejects such
+// text, and nlohmann could not dump strings holding it.
+size_t FirstInvalidUtf8(std::string_view s) {
+  static constexpr uint32_t kSmallest[] = {0, 0, 0x80, 0x800, 0x10000};  // by sequence length
+  for (size_t i = 0; i < s.size();) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    const size_t n = lead < 0x80           ? 1
+                     : (lead >> 5) == 0x6  ? 2
+                     : (lead >> 4) == 0xE  ? 3
+                     : (lead >> 3) == 0x1E ? 4
+                                           : 0;
+    if (n == 0 || i + n > s.size()) return i;
+    uint32_t code = n == 1 ? lead : lead & (0x7Fu >> n);
+    for (size_t k = 1; k < n; ++k) {
+      const auto next = static_cast<unsigned char>(s[i + k]);
+      if ((next & 0xC0) != 0x80) return i;
+      code = (code << 6) | (next & 0x3Fu);
+    }
+    if (code < kSmallest[n] || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) return i;
+    i += n;
+  }
+  return std::string_view::npos;
+}
+
 // Parses one chunk; nullopt when the document is null.
 std::optional<Document> ParseYamlChunk(std::string_view text, const Chunk& chunk) {
   Document doc;
   doc.line = chunk.content_line;
+  const std::string_view slice = text.substr(chunk.begin, chunk.end - chunk.begin);
+  if (const size_t bad = FirstInvalidUtf8(slice); bad != std::string_view::npos) {
+    const auto newlines = std::count(slice.begin(), slice.begin() + bad, '\n');
+    doc.error = LinePrefix(chunk.first_line + static_cast<int>(newlines)) + "invalid UTF-8";
+    return doc;
+  }
   try {
-    const YAML::Node root =
-        YAML::Load(std::string(text.substr(chunk.begin, chunk.end - chunk.begin)));
+    const YAML::Node root = YAML::Load(std::string(slice));
     Result<json> value = Converter(chunk.first_line).Convert(root, 1);
     if (!value.ok()) {
       doc.error = value.error();

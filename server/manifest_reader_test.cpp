@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -137,7 +138,7 @@ const std::vector<ScalarCase> kScalars = {
     {">-\n  yes\n", "yes"},
 };
 
-TEST_CASE("plain scalars resolve as go-yaml v2 resolves them") {
+TEST_CASE("scalars resolve as go-yaml v2 resolves them") {
   for (const ScalarCase& c : kScalars) {
     CAPTURE(c.yaml);
     const Document doc = ParseValue(c.yaml);
@@ -333,6 +334,17 @@ TEST_CASE("document markers") {
   }
 }
 
+TEST_CASE("a document that is not UTF-8 is an error naming the line") {
+  const std::vector<Document> docs = ParseDocuments("a: 1\n---\nb: 2\nc: \xff\xfe\n---\nd: é\n");
+  REQUIRE(docs.size() == 3);
+  CHECK(docs[0].error == "");
+  CHECK(docs[1].error == "line 4: invalid UTF-8");
+  CHECK(docs[2].value == json{{"d", "é"}});
+  // An encoded surrogate (U+D800) and an overlong '/' are not UTF-8 either.
+  CHECK(ParseDocuments("a: \xed\xa0\x80\n")[0].error == "line 1: invalid UTF-8");
+  CHECK(ParseDocuments("a: \xc0\xaf\n")[0].error == "line 1: invalid UTF-8");
+}
+
 TEST_CASE("JSON text is one JSON document") {
   SUBCASE("an object") {
     const std::vector<Document> docs = ParseDocuments(
@@ -386,7 +398,6 @@ TEST_CASE("YAML nesting is limited to 200 levels, never a stack overflow") {
   CHECK(deep.error == "line 1: document nested deeper than 200 levels");
   // yaml-cpp itself stops at 500 levels, before its recursion can exhaust the stack.
   const Document huge = ParseValue(std::string(100000, '['));
-  CHECK(StartsWith(huge.error, "line 1, column "));
   CHECK(Contains(huge.error, ": document nested too deeply to parse"));
   // An alias inside its own anchor is a cycle; it must end at the depth limit.
   const std::vector<Document> cycle = ParseDocuments("a: &x [*x]\n");
