@@ -71,6 +71,7 @@ void ResolveImageUser(const ImageNames& names, const ImageFacts& facts, const Po
   }
   ec->image_user_known = true;
   ec->image_user = ParseImageUser(fact->user);
+  if (ec->image_user.kind == ImageUser::Kind::kName) ec->image_user.passwd_uid = fact->name_uid;
   ec->image_source = fact->source;
 }
 

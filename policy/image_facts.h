@@ -4,18 +4,29 @@
 // (--resolve-images) or not at all. Implementations must be safe for concurrent const use.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace rootgate::policy {
 
 struct ImageFact {
+  ImageFact() = default;
+  ImageFact(bool known_, std::string user_, std::string source_, std::string reason_,
+            std::optional<int64_t> name_uid_ = std::nullopt)
+      : known(known_), user(std::move(user_)), source(std::move(source_)),
+        reason(std::move(reason_)), name_uid(name_uid_) {}
+
   bool known = false;
   std::string user;    // config.User when known ("" = the image sets no USER)
   std::string source;  // where it came from, for messages: "registry ghcr.io"
   std::string reason;  // when !known: why, e.g. "registry ghcr.io: timed out after 2.5s"
+  // When `user` is a name (`app`) and the image's /etc/passwd was read (namedUsers: resolve):
+  // that name's uid. Unset when not read or not found.
+  std::optional<int64_t> name_uid;
 };
 
 class ImageFacts {

@@ -11,7 +11,7 @@ bool ImageUser::IsRoot() const {
     case Kind::kUid:
       return uid == 0;
     case Kind::kName:
-      return name == "root";
+      return name == "root" || passwd_uid == 0;
     case Kind::kInvalid:
       return false;
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -21,8 +22,11 @@ struct ImageUser {
   int64_t uid = 0;   // kUid: the uid; kRootByDefault: 0
   std::string name;  // kName: the user name
   std::string raw;   // the User string as found in the image config
+  // kName only: the name's uid in the image's /etc/passwd, when it was read.
+  std::optional<int64_t> passwd_uid;
 
-  // True when the process would start as uid 0: empty User, uid 0, or the name `root`.
+  // True when the process would start as uid 0: empty User, uid 0, the name `root`, or a name
+  // whose uid in the image's /etc/passwd is 0.
   bool IsRoot() const;
 };
 

@@ -61,6 +61,28 @@ struct ImageOverride {
 // What the webhook does when image facts cannot be had before the admission deadline.
 enum class OnTimeout { kDeny, kAllowWithWarning };
 
+// A registry rewrite for mirrors and air-gapped clusters: images of `registry` are looked up at
+// `mirror` instead (same repository path, below the mirror's optional path prefix).
+struct RegistryMirror {
+  std::string registry;  // host[:port] pattern of the reference's registry: "docker.io"
+  std::string mirror;    // HOST[:PORT][/PREFIX]: "mirror.internal:5000/dockerhub"
+};
+
+// Which registries image lookups may reach (server/ applies these; see server/registry_limits.h).
+// Patterns are globs on "host" or "host:port", compared without regard to case.
+struct RegistryPolicy {
+  // Non-empty: only matching registries are looked up. An entry without wildcards also lets
+  // that registry resolve to loopback, link-local or metadata addresses (refused otherwise).
+  std::vector<std::string> allow;
+  std::vector<std::string> deny;      // never looked up; wins over allow
+  std::vector<std::string> insecure;  // reached over plain HTTP (no TLS); everything else verifies
+  std::vector<RegistryMirror> mirrors;  // first match wins
+};
+
+// What a named image user (`USER app`) becomes: assumed non-root with a warning, or resolved to
+// its uid through the image's /etc/passwd (read from its layers within a byte cap).
+enum class NamedUsers { kAssume, kResolve };
+
 struct Policy {
   Mode mode = Mode::kEnforce;
   Preset preset = Preset::kDefault;
@@ -72,6 +94,8 @@ struct Policy {
   std::vector<ImageOverride> image_overrides;
   std::vector<UidRange> allowed_uid_ranges;   // empty: any non-zero uid
   OnTimeout on_timeout = OnTimeout::kDeny;
+  RegistryPolicy registries;
+  NamedUsers named_users = NamedUsers::kAssume;
 
   // The mode and rule actions for a namespace after namespace overrides (first match wins).
   void ForNamespace(std::string_view ns, Mode* mode, RuleActions* rules) const;

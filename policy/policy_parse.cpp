@@ -2,6 +2,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <cctype>
 #include <functional>
 #include <map>
 #include <set>
@@ -177,6 +178,65 @@ UidRange ReadUidRange(const YAML::Node& n, const std::string& prefix) {
   return r;
 }
 
+// A registry host[:port] pattern: no scheme, no path; compared in lower case.
+std::string ReadHostPattern(const YAML::Node& n, const std::string& field) {
+  std::string s = ReadString(n, field);
+  if (s.empty()) Fail(n, field, "must not be empty");
+  if (s.find("://") != std::string::npos) {
+    Fail(n, field, "expected host[:port] without a scheme, got \"" + s + "\"");
+  }
+  for (char& c : s) {
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
+                    c == ':' || c == '*' || c == '?' || c == '[' || c == ']';
+    if (!ok) Fail(n, field, "expected a host[:port] pattern, got \"" + s + "\"");
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return s;
+}
+
+std::vector<std::string> ReadHostPatterns(const YAML::Node& n, const std::string& field) {
+  return ReadList<std::string>(n, field, &ReadHostPattern);
+}
+
+// A mirror: HOST[:PORT][/PREFIX] without wildcards; the prefix is repository path components.
+std::string ReadMirrorTarget(const YAML::Node& n, const std::string& field) {
+  std::string s = ReadString(n, field);
+  const auto bad = [&] {
+    Fail(n, field, "expected HOST[:PORT][/PATH] without scheme or wildcards, got \"" + s + "\"");
+  };
+  if (s.empty() || s.find("://") != std::string::npos) bad();
+  const size_t slash = s.find('/');
+  for (size_t i = 0; i < s.size(); ++i) {
+    char& c = s[i];
+    const bool in_host = i < slash;
+    const bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ||
+                    (in_host ? (c == ':' || c == '[' || c == ']') : (c == '_' || c == '/'));
+    if (!ok) bad();
+    if (in_host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (slash == 0 || s.back() == '/' || s.find("//") != std::string::npos) bad();
+  return s;
+}
+
+RegistryMirror ReadMirror(const YAML::Node& n, const std::string& prefix) {
+  RegistryMirror m;
+  ForFields(n, prefix,
+            {{"registry", [&](auto& v, auto& f) { m.registry = ReadHostPattern(v, f); }},
+             {"mirror", [&](auto& v, auto& f) { m.mirror = ReadMirrorTarget(v, f); }}});
+  if (m.registry.empty()) Fail(n, prefix + ".registry", "required");
+  if (m.mirror.empty()) Fail(n, prefix + ".mirror", "required");
+  return m;
+}
+
+void ReadRegistries(const YAML::Node& n, const std::string& prefix, RegistryPolicy* r) {
+  ForFields(n, prefix,
+            {{"allow", [&](auto& v, auto& f) { r->allow = ReadHostPatterns(v, f); }},
+             {"deny", [&](auto& v, auto& f) { r->deny = ReadHostPatterns(v, f); }},
+             {"insecure", [&](auto& v, auto& f) { r->insecure = ReadHostPatterns(v, f); }},
+             {"mirrors",
+              [&](auto& v, auto& f) { r->mirrors = ReadList<RegistryMirror>(v, f, &ReadMirror); }}});
+}
+
 Policy ReadPolicy(const YAML::Node& root) {
   Policy p;
   std::optional<Preset> preset;
@@ -223,7 +283,16 @@ Policy ReadPolicy(const YAML::Node& root) {
        {"imageOverrides",
         [&](auto& v, auto& f) { p.image_overrides = ReadList<ImageOverride>(v, f, &ReadImageOverride); }},
        {"allowedUIDRanges",
-        [&](auto& v, auto& f) { p.allowed_uid_ranges = ReadList<UidRange>(v, f, &ReadUidRange); }}});
+        [&](auto& v, auto& f) { p.allowed_uid_ranges = ReadList<UidRange>(v, f, &ReadUidRange); }},
+       {"registries", [&](auto& v, auto& f) { ReadRegistries(v, f, &p.registries); }},
+       {"namedUsers",
+        [&](auto& v, auto& f) {
+          const std::string s = ReadString(v, f);
+          if (s != "assume" && s != "resolve") {
+            Fail(v, f, "unknown value \"" + s + "\" (allowed: assume, resolve)");
+          }
+          p.named_users = s == "resolve" ? NamedUsers::kResolve : NamedUsers::kAssume;
+        }}});
   if (preset) p.preset = *preset;
   p.rules = PresetRules(p.preset);
   for (const auto& [id, action] : rules) p.rules[static_cast<size_t>(id)] = action;

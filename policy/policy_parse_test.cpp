@@ -253,4 +253,76 @@ TEST_CASE("GlobMatch") {
   }
 }
 
+TEST_CASE("ParsePolicy: registries and namedUsers") {
+  auto parsed = ParsePolicy(R"(namedUsers: resolve
+registries:
+  allow: ["*.corp.example", "Registry.Local:5000", "[::1]:5000"]
+  deny: [evil.example]
+  insecure: ["registry.local:5000"]
+  mirrors:
+    - registry: docker.io
+      mirror: Mirror.Internal:5000/dockerhub_cache/v2-proxy
+    - registry: "*.gcr.io"
+      mirror: gcr-mirror.internal
+)");
+  REQUIRE_MESSAGE(parsed.ok(), (parsed.ok() ? "" : parsed.error()));
+  const Policy& p = parsed.value();
+  CHECK(p.named_users == NamedUsers::kResolve);
+  CHECK(p.registries.allow ==
+        std::vector<std::string>{"*.corp.example", "registry.local:5000", "[::1]:5000"});
+  CHECK(p.registries.deny == std::vector<std::string>{"evil.example"});
+  CHECK(p.registries.insecure == std::vector<std::string>{"registry.local:5000"});
+  REQUIRE(p.registries.mirrors.size() == 2);
+  CHECK(p.registries.mirrors[0].registry == "docker.io");
+  CHECK(p.registries.mirrors[0].mirror == "mirror.internal:5000/dockerhub_cache/v2-proxy");
+  CHECK(p.registries.mirrors[1].registry == "*.gcr.io");
+  CHECK(p.registries.mirrors[1].mirror == "gcr-mirror.internal");
+
+  auto minimal = ParsePolicy("mode: enforce\n");
+  REQUIRE(minimal.ok());
+  CHECK(minimal.value().named_users == NamedUsers::kAssume);
+  CHECK(minimal.value().registries.allow.empty());
+  CHECK(minimal.value().registries.mirrors.empty());
+  CHECK(BuiltinDefaultPolicy().named_users == NamedUsers::kAssume);
+  CHECK(BuiltinDefaultPolicy().registries.insecure.empty());
+}
+
+TEST_CASE("ParsePolicy: registry errors name the line and the field") {
+  const std::vector<BadRow> rows = {
+      {"bad namedUsers", "mode: warn\nnamedUsers: lookup\n", "line 2", "namedUsers"},
+      {"unknown registries field", "registries:\n  allowed: [a]\n", "line 2",
+       "registries.allowed"},
+      {"allow not a list", "registries:\n  allow: ghcr.io\n", "line 2", "registries.allow"},
+      {"scheme in a pattern", "registries:\n  deny:\n    - https://evil.example\n", "line 3",
+       "registries.deny[0]"},
+      {"path in a pattern", "registries:\n  insecure: [\"reg.local/x\"]\n", "line 2",
+       "registries.insecure[0]"},
+      {"empty pattern", "registries:\n  allow: [\"\"]\n", "line 2", "registries.allow[0]"},
+      {"mirror without mirror", "registries:\n  mirrors:\n    - registry: docker.io\n",
+       "line 3", "registries.mirrors[0].mirror"},
+      {"mirror without registry", "registries:\n  mirrors:\n    - mirror: m.local\n", "line 3",
+       "registries.mirrors[0].registry"},
+      {"mirror with a scheme",
+       "registries:\n  mirrors:\n    - registry: docker.io\n      mirror: http://m.local\n",
+       "line 4", "registries.mirrors[0].mirror"},
+      {"mirror with a wildcard",
+       "registries:\n  mirrors:\n    - registry: docker.io\n      mirror: \"*.m.local\"\n",
+       "line 4", "registries.mirrors[0].mirror"},
+      {"mirror with a trailing slash",
+       "registries:\n  mirrors:\n    - registry: docker.io\n      mirror: m.local/cache/\n",
+       "line 4", "registries.mirrors[0].mirror"},
+      {"unknown mirror field",
+       "registries:\n  mirrors:\n    - registry: docker.io\n      url: m.local\n", "line 4",
+       "registries.mirrors[0].url"},
+  };
+  for (const BadRow& r : rows) {
+    INFO("case: " << std::string(r.name) << "\n" << std::string(r.yaml));
+    auto parsed = ParsePolicy(r.yaml);
+    REQUIRE_FALSE(parsed.ok());
+    INFO("error: " << parsed.error());
+    CHECK(Has(parsed.error(), std::string(r.line) + ":"));
+    CHECK(Has(parsed.error(), std::string(r.field) + ":"));
+  }
+}
+
 }  // namespace

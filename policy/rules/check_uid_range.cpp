@@ -38,6 +38,9 @@ void Check(const RuleContext& ctx, RuleOutput* out) {
     if (!uid && ec.image_user_known && ec.image_user.kind == ImageUser::Kind::kUid) {
       uid = ec.image_user.uid;
       source = DescribeImageUser(ec);
+    } else if (!uid && ec.image_user_known && ec.image_user.passwd_uid) {
+      uid = ec.image_user.passwd_uid;  // a named user resolved through the image's /etc/passwd
+      source = DescribeImageUser(ec);
     } else if (!uid && ec.image_user_known && ec.image_user.IsRoot()) {
       uid = 0;  // no USER, or the name `root`: uid 0 as surely as a numeric 0
       source = DescribeImageUser(ec);

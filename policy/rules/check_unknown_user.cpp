@@ -5,8 +5,8 @@
 //         windowsOptions.runAsUserName.
 // Allows: a known uid (left to rootUser); an unknown image user under runAsNonRoot: true (the
 //         kubelet refuses a root start); a named image user without runAsNonRoot (with a
-//         warning that the name is assumed non-root); any user in a user namespace when the
-//         policy allows root there.
+//         warning that the name is assumed non-root, unless the image's /etc/passwd gave its
+//         non-zero uid); any user in a user namespace when the policy allows root there.
 // Denies: an unknown image user without runAsNonRoot: true (fail closed); a named image user
 //         under runAsNonRoot: true (the kubelet cannot verify a non-numeric user and will not
 //         start it); a runAsUser or image uid outside 0..2147483647.
@@ -25,14 +25,17 @@ void CheckNamed(const EffectiveContainer& ec, RuleOutput* out) {
   const std::string field = c.path + ".securityContext.runAsUser";
   const std::string& user = ec.image_user.name;
   if (ec.run_as_non_root == true) {
+    const std::string known =
+        ec.image_user.passwd_uid ? " (" + std::to_string(*ec.image_user.passwd_uid) + ")" : "";
     out->violations.push_back(
         {RuleId::kUnknownUser, c.name, field, "non-numeric image user with runAsNonRoot",
          DescribeContainer(c) + " will not start: " + DescribeImageUser(ec) + ", " +
              ec.run_as_non_root_field +
              " is true and the kubelet cannot verify a non-numeric user; set " + field +
-             " to the numeric UID of " + Quote(user)});
+             " to the numeric UID of " + Quote(user) + known});
     return;
   }
+  if (ec.image_user.passwd_uid) return;  // its uid was read from the image and is not 0
   out->advisories.push_back(
       {RuleId::kUnknownUser, c.name, field, "non-numeric image user",
        DescribeContainer(c) + ": " + DescribeImageUser(ec) +
@@ -85,7 +88,7 @@ void CheckOne(const EffectiveContainer& ec, bool windows, RuleOutput* out) {
   }
   switch (ec.image_user.kind) {
     case ImageUser::Kind::kName:
-      if (ec.image_user.name != "root") CheckNamed(ec, out);
+      if (!ec.image_user.IsRoot()) CheckNamed(ec, out);
       return;
     case ImageUser::Kind::kInvalid:
       CheckInvalid(ec, out);
