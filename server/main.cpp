@@ -1,15 +1,18 @@
-// rootgate: keeps root out of a Kubernetes cluster. Verbs: check, review, version.
+// rootgate: keeps root out of a Kubernetes cluster. Verbs: serve, check, review, version.
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "server/check.h"
 #include "server/review.h"
+#include "server/serve.h"
 
 namespace {
 
 constexpr const char* kUsage =
     "usage: rootgate <verb> [flags]\n"
+    "  serve [--listen ADDR] [--tls-cert FILE --tls-key FILE] [...]       the HTTPS webhook\n"
+    "                                                                    (serve --help: every flag)\n"
     "  check [--policy FILE | --preset NAME] [-o text|json] PATH... | -   dry-run manifests\n"
     "  review [--policy FILE | --preset NAME] FILE|-                     AdmissionReview in, reply out\n"
     "  version                                                           print the version\n";
@@ -24,6 +27,7 @@ int main(int argc, char** argv) {
   }
   const std::string verb = argv[1];
   const std::vector<std::string> args(argv + 2, argv + argc);
+  if (verb == "serve") return rootgate::server::RunServe(args, std::cout, std::cerr);
   if (verb == "check") return rootgate::server::RunCheck(args, std::cout, std::cerr);
   if (verb == "review") return rootgate::server::RunReview(args, std::cout, std::cerr);
   if (verb == "version" || verb == "--version") {

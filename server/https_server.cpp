@@ -1,0 +1,204 @@
+#include "server/https_server.h"
+
+#include <cstring>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "server/logging.h"
+
+namespace rootgate::server {
+
+namespace {
+
+constexpr const char* kJson = "application/json";
+constexpr size_t kKeepAliveMaxRequests = 1000;  // per connection, then the client reconnects
+constexpr time_t kKeepAliveIdleSeconds = 5;
+
+void LogDecision(const AdmissionOutcome& o, std::chrono::nanoseconds duration) {
+  if (!spdlog::default_logger_raw()->should_log(spdlog::level::info)) return;
+  std::vector<std::string_view> rules;
+  for (policy::RuleId r : o.rules) rules.push_back(policy::RuleName(r));
+  const double ms = std::chrono::duration<double, std::milli>(duration).count();
+  Log(spdlog::level::info, "admission decision",
+      {{"uid", o.uid},
+       {"kind", o.kind},
+       {"namespace", o.namespace_name},
+       {"name", o.name},
+       {"operation", o.operation},
+       {"user", o.username},
+       {"decision", VerdictName(o.verdict)},
+       {"rules", rules},
+       {"dry_run", o.dry_run},
+       {"deadline_exceeded", o.deadline_exceeded},
+       {"duration_ms", ms},
+       {"note", o.note}});
+}
+
+void LogRejected(const httplib::Request& req, int status, std::string_view error) {
+  Log(status >= 500 ? spdlog::level::err : spdlog::level::info, "request rejected",
+      {{"status", status},
+       {"method", req.method},
+       {"path", req.path},
+       {"remote", req.remote_addr},
+       {"body_bytes", req.body.size()},
+       {"error", error}});
+}
+
+// A JSON body for the errors cpp-httplib answers by itself (no route, body over the cap,
+// malformed HTTP). Responses our handlers made already have a body and are left alone.
+httplib::Server::HandlerResponse LibraryError(const httplib::Request& req, httplib::Response& res,
+                                              size_t max_body) {
+  if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+  std::string error;
+  switch (res.status) {
+    case 404: error = "no such endpoint: " + req.path; break;
+    case 413: error = "request body exceeds the limit of " + std::to_string(max_body) + " bytes"; break;
+    case 400: error = "malformed HTTP request"; break;
+    default: error = "HTTP status " + std::to_string(res.status); break;
+  }
+  if (res.status != 404) LogRejected(req, res.status, error);
+  res.set_content(JsonError(error), kJson);
+  return httplib::Server::HandlerResponse::Handled;
+}
+
+}  // namespace
+
+bool WebhookState::Ready(std::string* why) const {
+  if (shutting_down.load()) {
+    *why = "shutting down";
+  } else if (!policy.Get()) {
+    *why = "no policy loaded";
+  } else if (!tls.Get()) {
+    *why = "no certificate loaded";
+  } else {
+    return true;
+  }
+  return false;
+}
+
+void RouteHealthAndMetrics(httplib::Server& server, const WebhookState& state) {
+  server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content("ok\n", "text/plain; charset=utf-8");
+  });
+  server.Get("/readyz", [&state](const httplib::Request&, httplib::Response& res) {
+    std::string why;
+    const bool ready = state.Ready(&why);
+    res.status = ready ? 200 : 503;
+    res.set_content(ready ? "ok\n" : "not ready: " + why + "\n", "text/plain; charset=utf-8");
+  });
+  server.Get("/metrics", [&state](const httplib::Request&, httplib::Response& res) {
+    res.set_content(state.metrics.Render(), "text/plain; version=0.0.4; charset=utf-8");
+  });
+}
+
+Result<ListenAddress> BindServer(httplib::Server& server, const ListenAddress& address) {
+  const std::vector<std::string> hosts =
+      address.host.empty() ? std::vector<std::string>{"::", "0.0.0.0"}
+                           : std::vector<std::string>{address.host};
+  for (const std::string& host : hosts) {
+    if (address.port == 0) {
+      const int port = server.bind_to_any_port(host);
+      if (port > 0) return ListenAddress{host, port};
+    } else if (server.bind_to_port(host, address.port)) {
+      return ListenAddress{host, address.port};
+    }
+  }
+  return Error{"cannot listen on " + address.ToString() + ": " + std::strerror(errno)};
+}
+
+HttpsServer::HttpsServer(WebhookState& state, const policy::ImageFacts& facts, const Clock& clock,
+                         const HttpsServerOptions& options)
+    : state_(state), handler_(state.policy, facts, clock, options.max_body) {
+  const bool mtls = options.require_client_cert;
+  server_ = std::make_unique<httplib::SSLServer>([this, mtls](SSL_CTX& ctx) {
+    return ConfigureServerContext(&ctx, &state_.tls, mtls, &setup_error_);
+  });
+  const int threads = options.threads;
+  server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  server_->set_tcp_nodelay(true);
+  server_->set_keep_alive_max_count(kKeepAliveMaxRequests);
+  server_->set_keep_alive_timeout(kKeepAliveIdleSeconds);
+  server_->set_payload_max_length(options.max_body);
+  const size_t max_body = options.max_body;
+  server_->set_error_handler(httplib::Server::HandlerWithResponse(
+      [max_body](const httplib::Request& req, httplib::Response& res) {
+        return LibraryError(req, res, max_body);
+      }));
+  server_->set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+    res.status = 500;
+    res.set_content(JsonError("internal error"), kJson);
+    LogRejected(req, 500, "unexpected exception in a handler");
+  });
+  server_->set_logger([this](const httplib::Request&, const httplib::Response& res) {
+    state_.metrics.RecordHttpStatus(res.status);
+  });
+  loop_ = std::make_unique<ServeLoop>(*server_);
+  Route();
+}
+
+void HttpsServer::ServeValidate(const httplib::Request& req, httplib::Response& res) const {
+  InflightGuard inflight(state_.metrics);
+  const std::string content_type = req.get_header_value("Content-Type");
+  const std::string timeout = req.get_param_value("timeout");
+  HandledRequest handled = handler_.Handle({req.method, content_type, req.body, timeout});
+  res.status = handled.http.status;
+  if (!handled.http.allow.empty()) res.set_header("Allow", handled.http.allow);
+  res.set_content(std::move(handled.http.body), kJson);
+  if (handled.outcome) {
+    state_.metrics.RecordDecision(*handled.outcome, handled.duration);
+    LogDecision(*handled.outcome, handled.duration);
+  } else {
+    LogRejected(req, handled.http.status, handled.error);
+  }
+}
+
+void HttpsServer::Route() {
+  auto validate = [this](const httplib::Request& req, httplib::Response& res) { ServeValidate(req, res); };
+  server_->Post("/validate", validate);
+  server_->Get("/validate", validate);  // and HEAD
+  server_->Put("/validate", validate);
+  server_->Patch("/validate", validate);
+  server_->Delete("/validate", validate);
+  server_->Options("/validate", validate);
+  RouteHealthAndMetrics(*server_, state_);
+}
+
+Result<ListenAddress> HttpsServer::Bind(const ListenAddress& address) {
+  if (!server_->is_valid()) {
+    return Error{setup_error_.empty() ? "TLS setup failed: " + OpenSslErrors() : setup_error_};
+  }
+  return BindServer(*server_, address);
+}
+
+void HttpsServer::Run() { loop_->Run(); }
+
+void HttpsServer::Stop() { loop_->Stop(); }
+
+void ServeLoop::Run() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stop_requested_) {
+      finished_.store(true);
+      return;
+    }
+    started_ = true;
+  }
+  server_.listen_after_bind();
+  finished_.store(true);
+}
+
+void ServeLoop::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_requested_ = true;
+    if (!started_) return;  // Run will return at once
+  }
+  // Run is about to start the accept loop, or has: wait until it is running or over.
+  while (!server_.is_running() && !finished_.load()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!stopped_.exchange(true) && !finished_.load()) server_.stop();
+}
+
+}  // namespace rootgate::server

@@ -1,0 +1,202 @@
+#include "server/serve.h"
+
+#include <filesystem>
+#include <memory>
+#include <ostream>
+#include <thread>
+
+#include "policy/policy_parse.h"
+#include "server/dev_certs.h"
+#include "server/https_server.h"
+#include "server/logging.h"
+#include "server/policy_source.h"
+#include "server/reloader.h"
+#include "server/serve_options.h"
+#include "server/signals.h"
+
+namespace rootgate::server {
+
+namespace {
+
+using std::chrono::steady_clock;
+
+struct TlsFiles {
+  std::vector<std::string> paths;  // cert, key, and the client CA when given
+  std::optional<DevCertificates> dev;
+};
+
+void ApplyPolicy(WebhookState& state, const std::string& path, const Result<std::vector<std::string>>& read) {
+  Result<policy::Policy> parsed = read ? policy::ParsePolicy(read.value()[0]) : Error{read.error()};
+  state.metrics.RecordPolicyReload(parsed.ok());
+  if (!parsed) {
+    // Read errors already start with the path.
+    const std::string error = "policy " + (read ? path + ": " : "") + parsed.error();
+    Log(spdlog::level::err, "policy reload failed; keeping the last good policy",
+        {{"file", path}, {"error", error}});
+    return;
+  }
+  const policy::Policy& p = parsed.value();
+  Log(spdlog::level::info, "policy reloaded",
+      {{"file", path}, {"preset", policy::PresetName(p.preset)}, {"mode", policy::ModeName(p.mode)}});
+  state.policy.Set(std::make_shared<const policy::Policy>(std::move(parsed).value()));
+}
+
+void ApplyTls(WebhookState& state, const TlsFiles& files, const Result<std::vector<std::string>>& read) {
+  auto loaded = read ? LoadTlsMaterial(read.value()[0], read.value()[1],
+                                       read.value().size() > 2 ? read.value()[2] : "")
+                     : Result<std::shared_ptr<const TlsMaterial>>(Error{read.error()});
+  state.metrics.RecordCertificateReload(loaded.ok());
+  if (!loaded) {
+    Log(spdlog::level::err, "certificate reload failed; keeping the current certificate",
+        {{"cert", files.paths[0]}, {"key", files.paths[1]}, {"error", loaded.error()}});
+    return;
+  }
+  const TlsMaterial& m = *loaded.value();
+  Log(spdlog::level::info, "certificate reloaded",
+      {{"subject", m.subject()}, {"serial", m.serial()}, {"sha256", m.fingerprint()}, {"not_after", m.not_after()}});
+  state.metrics.SetCertificateNotAfter(m.not_after());
+  state.tls.Set(loaded.value());
+}
+
+// The initial policy, and a watch on its file. False (after a message on err) when unusable.
+bool LoadPolicy(const ServeOptions& o, WebhookState& state, Reloader& reloader, std::ostream& err) {
+  if (o.policy_file.empty()) {
+    auto p = SelectPolicy("", o.preset);
+    if (!p) {
+      err << "rootgate serve: " << p.error() << "\n";
+      return false;
+    }
+    state.policy.Set(std::make_shared<const policy::Policy>(std::move(p).value()));
+    return true;
+  }
+  const std::string path = o.policy_file;
+  auto first = reloader.Watch({path}, [&state, path](const auto& read) { ApplyPolicy(state, path, read); });
+  Result<policy::Policy> p = first ? policy::ParsePolicy(first.value()[0]) : Error{first.error()};
+  if (!p) {
+    err << "rootgate serve: policy " << (first ? path + ": " : "") << p.error() << "\n";
+    return false;
+  }
+  state.policy.Set(std::make_shared<const policy::Policy>(std::move(p).value()));
+  return true;
+}
+
+// The certificate files to serve: the flags', or local ones made in the state directory.
+bool FindTlsFiles(const ServeOptions& o, TlsFiles* files, std::ostream& err) {
+  if (!o.tls_cert.empty()) {
+    files->paths = {o.tls_cert, o.tls_key};
+  } else {
+    auto dev = EnsureDevCertificates(o.state_dir);
+    if (!dev) {
+      err << "rootgate serve: local certificates in " << o.state_dir << ": " << dev.error() << "\n";
+      return false;
+    }
+    files->dev = dev.value();
+    files->paths = {dev.value().cert, dev.value().key};
+  }
+  if (!o.client_ca.empty()) files->paths.push_back(o.client_ca);
+  return true;
+}
+
+bool LoadTls(const TlsFiles& files, WebhookState& state, Reloader& reloader, std::ostream& err) {
+  auto first = reloader.Watch(files.paths, [&state, files](const auto& read) { ApplyTls(state, files, read); });
+  auto m = first ? LoadTlsMaterial(first.value()[0], first.value()[1],
+                                   first.value().size() > 2 ? first.value()[2] : "")
+                 : Result<std::shared_ptr<const TlsMaterial>>(Error{first.error()});
+  if (!m) {
+    err << "rootgate serve: " << m.error() << "\n";
+    return false;
+  }
+  state.metrics.SetCertificateNotAfter(m.value()->not_after());
+  state.tls.Set(m.value());
+  return true;
+}
+
+std::string CurlHost(const ListenAddress& bound) {
+  if (bound.host == "127.0.0.1") return "127.0.0.1";
+  if (bound.host == "::1") return "[::1]";
+  return "localhost";
+}
+
+void PrintLocalRunHelp(std::ostream& out, const DevCertificates& dev, const ListenAddress& bound) {
+  const std::string url = "https://" + CurlHost(bound) + ":" + std::to_string(bound.port);
+  constexpr const char* kSample = "examples/admission/pod-create-root.json";
+  const bool have_sample = std::filesystem::exists(kSample);
+  out << "rootgate serve: no --tls-cert/--tls-key, so serving a local certificate for localhost,\n"
+      << "127.0.0.1 and ::1, signed by a local CA (" << (dev.created_ca ? "made now" : "reused") << "):\n"
+      << "  CA certificate:      " << dev.ca_cert << "\n"
+      << "  serving certificate: " << dev.cert << "\n\n"
+      << "Send it a Pod that would run as root (it is denied):\n"
+      << "  curl --cacert " << dev.ca_cert << " -H 'Content-Type: application/json' \\\n"
+      << "    --data @" << (have_sample ? kSample : "<an AdmissionReview JSON file>") << " '" << url
+      << "/validate?timeout=10s'\n"
+      << "Health and metrics: curl --cacert " << dev.ca_cert << " " << url << "/metrics\n"
+      << "Stop with Ctrl-C.\n"
+      << std::flush;
+}
+
+}  // namespace
+
+int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  const auto started = steady_clock::now();
+  auto parsed = ParseServeFlags(args);
+  if (!parsed) {
+    err << "rootgate serve: " << parsed.error() << "\n" << kServeUsage;
+    return 2;
+  }
+  const ServeOptions& o = parsed.value();
+  if (o.help) {
+    out << kServeUsage;
+    return 0;
+  }
+  SetupLogging(o.log_format, o.log_level);
+  BlockShutdownSignals();  // before any thread exists
+
+  WebhookState state;
+  Reloader reloader(std::chrono::duration_cast<std::chrono::milliseconds>(o.reload_interval));
+  TlsFiles tls_files;
+  if (!LoadPolicy(o, state, reloader, err) || !FindTlsFiles(o, &tls_files, err) ||
+      !LoadTls(tls_files, state, reloader, err)) {
+    return 2;
+  }
+  const policy::NoImageFacts facts;
+  const SteadyClock clock;
+  HttpsServer server(state, facts, clock, {!o.client_ca.empty(), o.max_body, o.threads});
+  auto bound = server.Bind(o.listen);
+  if (!bound) {
+    Log(spdlog::level::err, "cannot start", {{"error", bound.error()}});
+    return 1;
+  }
+  const auto ready_ms = std::chrono::duration<double, std::milli>(steady_clock::now() - started).count();
+  const auto policy = state.policy.Get();
+  Log(spdlog::level::info, "listening",
+      {{"address", bound.value().ToString()},
+       {"mtls", !o.client_ca.empty()},
+       {"policy", o.policy_file.empty() ? "built-in" : o.policy_file},
+       {"preset", policy::PresetName(policy->preset)},
+       {"mode", policy::ModeName(policy->mode)},
+       {"certificate_sha256", state.tls.Get()->fingerprint()},
+       {"version", ROOTGATE_VERSION},
+       {"startup_ms", ready_ms}});
+  if (tls_files.dev) PrintLocalRunHelp(out, *tls_files.dev, bound.value());
+
+  reloader.Start();
+  ShutdownSignals signals(
+      o.grace_period,
+      [&](int) {
+        state.shutting_down.store(true);
+        server.Stop();
+      },
+      [&] { return state.metrics.Inflight(); });
+  server.Run();
+  signals.Finished();
+  reloader.Stop();
+  if (!signals.Signalled()) {
+    Log(spdlog::level::err, "the server stopped accepting connections unexpectedly");
+    return 1;
+  }
+  Log(spdlog::level::info, "shut down cleanly");
+  spdlog::default_logger_raw()->flush();
+  return 0;
+}
+
+}  // namespace rootgate::server

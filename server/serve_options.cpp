@@ -1,0 +1,164 @@
+#include "server/serve_options.h"
+
+#include <charconv>
+#include <functional>
+#include <map>
+
+#include "server/dev_certs.h"
+#include "server/duration.h"
+
+namespace rootgate::server {
+
+const char* const kServeUsage =
+    "usage: rootgate serve [flags]\n"
+    "  --listen ADDR          HOST:PORT, :PORT or [V6]:PORT (default :8443)\n"
+    "  --tls-cert FILE        serving certificate (PEM, chain after the leaf)\n"
+    "  --tls-key FILE         its private key (PEM); without both, a local self-signed CA and\n"
+    "                         certificate for localhost are made in --state-dir\n"
+    "  --client-ca FILE       require client certificates signed by these CAs (mTLS)\n"
+    "  --policy FILE          policy file, reloaded on change (default: the built-in policy)\n"
+    "  --preset NAME          a built-in preset instead: default, pss-restricted, pss-baseline\n"
+    "  --log-level LEVEL      debug, info, warn, error, off (default info)\n"
+    "  --log-format FORMAT    json or text (default json)\n"
+    "  --max-body SIZE        request body limit, e.g. 8Mi (default 8Mi)\n"
+    "  --grace-period DUR     time to finish in-flight requests after SIGTERM (default 25s)\n"
+    "  --reload-interval DUR  how often files are checked for changes (default 1s)\n"
+    "  --state-dir DIR        where local certificates live (default $XDG_STATE_HOME/rootgate\n"
+    "                         or ./.state)\n"
+    "  --threads N            worker threads; each open connection holds one (default 32)\n";
+
+std::string ListenAddress::ToString() const {
+  const bool v6 = host.find(':') != std::string::npos;
+  return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+Result<ListenAddress> ParseListen(std::string_view text) {
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return Error{"expected HOST:PORT, :PORT or [V6]:PORT"};
+  std::string_view host = text.substr(0, colon);
+  const std::string_view port_text = text.substr(colon + 1);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  } else if (host.find(':') != std::string_view::npos) {
+    return Error{"an IPv6 address needs brackets: [" + std::string(host) + "]:PORT"};
+  }
+  int port = -1;
+  auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port < 0 || port > 65535) {
+    return Error{"bad port \"" + std::string(port_text) + "\" (0-65535)"};
+  }
+  return ListenAddress{std::string(host), port};
+}
+
+Result<size_t> ParseByteSize(std::string_view text) {
+  size_t n = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+  if (ec != std::errc() || end == text.data()) return Error{"expected a byte count such as 8Mi"};
+  std::string_view suffix(end, static_cast<size_t>(text.data() + text.size() - end));
+  if (!suffix.empty() && suffix.back() == 'B') suffix.remove_suffix(1);
+  static const std::map<std::string_view, size_t> kScale = {
+      {"", 1},          {"K", 1000},       {"Ki", 1024},      {"M", 1000'000},
+      {"Mi", 1u << 20}, {"G", 1000'000'000}, {"Gi", 1u << 30}};
+  auto it = kScale.find(suffix);
+  if (it == kScale.end()) return Error{"unknown size suffix \"" + std::string(suffix) + "\""};
+  if (n > SIZE_MAX / it->second) return Error{"too large"};
+  return n * it->second;
+}
+
+namespace {
+
+using Setter = std::function<std::string(ServeOptions&, const std::string&)>;
+
+Setter Text(std::string ServeOptions::*field) {
+  return [field](ServeOptions& o, const std::string& v) {
+    o.*field = v;
+    return v.empty() ? std::string("must not be empty") : std::string();
+  };
+}
+
+Setter Duration(std::chrono::nanoseconds ServeOptions::*field) {
+  return [field](ServeOptions& o, const std::string& v) {
+    auto d = ParseGoDuration(v);
+    if (!d || d->count() <= 0) return std::string("expected a positive duration such as 25s or 500ms");
+    o.*field = *d;
+    return std::string();
+  };
+}
+
+const std::map<std::string, Setter>& Setters() {
+  static const std::map<std::string, Setter> kSetters = {
+      {"--listen", [](ServeOptions& o, const std::string& v) {
+         auto l = ParseListen(v);
+         if (l) o.listen = l.value();
+         return l ? std::string() : l.error();
+       }},
+      {"--tls-cert", Text(&ServeOptions::tls_cert)},
+      {"--tls-key", Text(&ServeOptions::tls_key)},
+      {"--client-ca", Text(&ServeOptions::client_ca)},
+      {"--policy", Text(&ServeOptions::policy_file)},
+      {"--preset", Text(&ServeOptions::preset)},
+      {"--state-dir", Text(&ServeOptions::state_dir)},
+      {"--log-level", [](ServeOptions& o, const std::string& v) {
+         auto l = LogLevelFromName(v);
+         if (l) o.log_level = *l;
+         return l ? std::string() : std::string("expected debug, info, warn, error or off");
+       }},
+      {"--log-format", [](ServeOptions& o, const std::string& v) {
+         auto f = LogFormatFromName(v);
+         if (f) o.log_format = *f;
+         return f ? std::string() : std::string("expected json or text");
+       }},
+      {"--max-body", [](ServeOptions& o, const std::string& v) {
+         auto n = ParseByteSize(v);
+         if (n && n.value() == 0) return std::string("must be more than 0");
+         if (n) o.max_body = n.value();
+         return n ? std::string() : n.error();
+       }},
+      {"--grace-period", Duration(&ServeOptions::grace_period)},
+      {"--reload-interval", Duration(&ServeOptions::reload_interval)},
+      {"--threads", [](ServeOptions& o, const std::string& v) {
+         int n = 0;
+         auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+         if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 1024) {
+           return std::string("expected a number from 1 to 1024");
+         }
+         o.threads = n;
+         return std::string();
+       }},
+  };
+  return kSetters;
+}
+
+}  // namespace
+
+Result<ServeOptions> ParseServeFlags(const std::vector<std::string>& args) {
+  ServeOptions o;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--help" || args[i] == "-h") {
+      o.help = true;
+      continue;
+    }
+    std::string name = args[i], value;
+    const size_t eq = name.find('=');
+    const bool inline_value = eq != std::string::npos;
+    if (inline_value) {
+      value = name.substr(eq + 1);
+      name.resize(eq);
+    }
+    auto it = Setters().find(name);
+    if (it == Setters().end()) return Error{"unknown flag or argument: " + args[i]};
+    if (!inline_value) {
+      if (i + 1 >= args.size()) return Error{name + ": missing value"};
+      value = args[++i];
+    }
+    if (std::string problem = it->second(o, value); !problem.empty()) {
+      return Error{name + " " + value + ": " + problem};
+    }
+  }
+  if (o.tls_cert.empty() != o.tls_key.empty()) return Error{"give --tls-cert and --tls-key together"};
+  if (!o.policy_file.empty() && !o.preset.empty()) return Error{"give --policy or --preset, not both"};
+  if (o.state_dir.empty()) o.state_dir = DefaultStateDir();
+  return o;
+}
+
+}  // namespace rootgate::server
