@@ -115,15 +115,12 @@ Plan PlanRequest(const Request& request, const Policy& policy) {
         return Skip("update changes no image, securityContext, hostUsers or os");
       }
     } else {
-      const json* new_template = SpecAt(request.object, "spec.template");
-      const json* old_template = SpecAt(request.old_object, "spec.template");
-      if (plan.view.kind == "CronJob") {
-        new_template = SpecAt(request.object, "spec.jobTemplate");
-        old_template = SpecAt(request.old_object, "spec.jobTemplate");
-      } else if (plan.view.kind == "PodTemplate") {
-        new_template = SpecAt(request.object, "template");
-        old_template = SpecAt(request.old_object, "template");
-      }
+      // The pod template is the pod spec's parent: for a CronJob, spec.jobTemplate.spec.template
+      // (a change elsewhere in the job template, e.g. backoffLimit, is not a template change).
+      const std::string& spec_path = plan.view.spec_path;
+      const std::string template_path = spec_path.substr(0, spec_path.rfind(".spec"));
+      const json* new_template = SpecAt(request.object, template_path);
+      const json* old_template = SpecAt(request.old_object, template_path);
       if ((new_template ? *new_template : kNull) == (old_template ? *old_template : kNull)) {
         return Skip("update does not change the pod template");
       }

@@ -160,6 +160,43 @@ TEST_CASE("controller UPDATE: evaluated only when the pod template changes") {
   }
 }
 
+TEST_CASE("CronJob and PodTemplate UPDATE: only the pod template counts") {
+  const json spec = Apply(BasePod(), {{kUid0, 0}})["spec"];
+  const json old_cron = {
+      {"apiVersion", "batch/v1"},
+      {"kind", "CronJob"},
+      {"metadata", {{"name", "nightly"}, {"namespace", "demo"}}},
+      {"spec",
+       {{"schedule", "0 3 * * *"},
+        {"jobTemplate", {{"spec", {{"backoffLimit", 1}, {"template", {{"spec", spec}}}}}}}}}};
+  auto cron_update = [&](const Edits& edits) {
+    Request r = PodRequest("UPDATE", Apply(old_cron, edits), old_cron);
+    r.kind = {"batch", "v1", "CronJob"};
+    r.resource = {"batch", "v1", "cronjobs"};
+    return Validate(r, kFacts, kPolicy);
+  };
+  CHECK_FALSE(cron_update({{"/spec/schedule", "0 4 * * *"}}).evaluated);
+  CHECK_FALSE(cron_update({{"/spec/jobTemplate/spec/backoffLimit", 3}}).evaluated);
+  CHECK(cron_update({{"/spec/jobTemplate/spec/backoffLimit", 3}}).allowed);
+  const Decision changed =
+      cron_update({{"/spec/jobTemplate/spec/template/metadata/labels/a", "b"}});
+  CHECK(changed.evaluated);
+  CHECK_FALSE(changed.allowed);
+
+  const json old_tmpl = {{"apiVersion", "v1"},
+                         {"kind", "PodTemplate"},
+                         {"metadata", {{"name", "t"}, {"namespace", "demo"}}},
+                         {"template", {{"spec", spec}}}};
+  auto tmpl_update = [&](const Edits& edits) {
+    Request r = PodRequest("UPDATE", Apply(old_tmpl, edits), old_tmpl);
+    r.kind = {"", "v1", "PodTemplate"};
+    r.resource = {"", "v1", "podtemplates"};
+    return Validate(r, kFacts, kPolicy);
+  };
+  CHECK_FALSE(tmpl_update({{"/metadata/labels/a", "b"}}).evaluated);
+  CHECK(tmpl_update({{"/template/spec/containers/0/image", "busybox"}}).evaluated);
+}
+
 TEST_CASE("UPDATE pods/ephemeralcontainers: only the new ephemeral containers are judged") {
   // The running pod has a root regular container and a root ephemeral container from before.
   const json old_pod = WithEphemeral(Apply(BasePod(), {{kUid0, 0}}), "debug-1", kRootImage);
