@@ -6,6 +6,8 @@ set -euo pipefail
 packages=(g++ cmake make pkg-config jq
           libcpp-httplib-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev
           doctest-dev zlib1g-dev libbrotli-dev)
+# tests/serve_test.py: the webhook over real TLS (standard library only), certificates, curl.
+packages+=(python3 openssl curl)
 packages+=("$@")
 
 missing=()

@@ -167,6 +167,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     return 1;
   }
   const auto ready_ms = std::chrono::duration<double, std::milli>(steady_clock::now() - started).count();
+  if (tls_files.dev) PrintLocalRunHelp(out, *tls_files.dev, bound.value());
   const auto policy = state.policy.Get();
   Log(spdlog::level::info, "listening",
       {{"address", bound.value().ToString()},
@@ -177,7 +178,6 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
        {"certificate_sha256", state.tls.Get()->fingerprint()},
        {"version", ROOTGATE_VERSION},
        {"startup_ms", ready_ms}});
-  if (tls_files.dev) PrintLocalRunHelp(out, *tls_files.dev, bound.value());
 
   reloader.Start();
   ShutdownSignals signals(
