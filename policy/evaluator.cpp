@@ -75,37 +75,25 @@ void ResolveImageUser(const ImageNames& names, const ImageFacts& facts, const Po
   ec->image_source = fact->source;
 }
 
-// Container value over pod value, remembering which field it came from.
+// Container value over pod value, remembering which it came from.
 template <typename T>
-void Merge(const std::optional<T>& container, const std::optional<T>& pod,
-           const std::string& container_field, const std::string& pod_field,
-           std::optional<T>* out, std::string* out_field) {
-  if (container) {
-    *out = container;
-    *out_field = container_field;
-  } else if (pod) {
-    *out = pod;
-    *out_field = pod_field;
-  } else {
-    *out_field = container_field;
-  }
+void Merge(const std::optional<T>& container, const std::optional<T>& pod, std::optional<T>* out,
+           EffectiveContainer::From* from) {
+  *out = container ? container : pod;
+  *from = container || !pod ? EffectiveContainer::From::kContainer : EffectiveContainer::From::kPod;
 }
 
 EffectiveContainer MergeContainer(const WorkloadView& view, const ContainerView& c) {
   EffectiveContainer ec;
+  ec.view = &view;
   ec.container = &c;
   const SecurityFields& pod = view.pod_security;
-  const std::string cp = c.path + ".securityContext.";
-  const std::string pp = view.spec_path + ".securityContext.";
-  Merge(c.security.run_as_user, pod.run_as_user, cp + "runAsUser", pp + "runAsUser",
-        &ec.run_as_user, &ec.run_as_user_field);
-  Merge(c.security.run_as_group, pod.run_as_group, cp + "runAsGroup", pp + "runAsGroup",
-        &ec.run_as_group, &ec.run_as_group_field);
-  Merge(c.security.run_as_non_root, pod.run_as_non_root, cp + "runAsNonRoot",
-        pp + "runAsNonRoot", &ec.run_as_non_root, &ec.run_as_non_root_field);
-  Merge(c.security.windows_run_as_user_name, pod.windows_run_as_user_name,
-        cp + "windowsOptions.runAsUserName", pp + "windowsOptions.runAsUserName",
-        &ec.windows_user, &ec.windows_user_field);
+  Merge(c.security.run_as_user, pod.run_as_user, &ec.run_as_user, &ec.run_as_user_from);
+  Merge(c.security.run_as_group, pod.run_as_group, &ec.run_as_group, &ec.run_as_group_from);
+  Merge(c.security.run_as_non_root, pod.run_as_non_root, &ec.run_as_non_root,
+        &ec.run_as_non_root_from);
+  Merge(c.security.windows_run_as_user_name, pod.windows_run_as_user_name, &ec.windows_user,
+        &ec.windows_user_from);
   return ec;
 }
 

@@ -47,18 +47,19 @@ std::optional<Error> ReadOptional(const json& obj, const char* key, const std::s
                                   std::optional<T>* out) {
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return std::nullopt;
-  const std::string field = path + "." + key;
+  // The field's path is only built for an error: this runs for every field of every container.
+  auto field = [&] { return path + "." + key; };
   if constexpr (std::is_same_v<T, bool>) {
-    if (!it->is_boolean()) return WrongType(field, "a boolean", *it);
+    if (!it->is_boolean()) return WrongType(field(), "a boolean", *it);
     *out = it->template get<bool>();
   } else if constexpr (std::is_same_v<T, int64_t>) {
-    if (!it->is_number_integer()) return WrongType(field, "an integer", *it);
+    if (!it->is_number_integer()) return WrongType(field(), "an integer", *it);
     if (it->is_number_unsigned() && it->template get<uint64_t>() > uint64_t(INT64_MAX)) {
-      return Error{field + ": integer out of range"};
+      return Error{field() + ": integer out of range"};
     }
     *out = it->template get<int64_t>();
   } else {
-    if (!it->is_string()) return WrongType(field, "a string", *it);
+    if (!it->is_string()) return WrongType(field(), "a string", *it);
     *out = it->template get<std::string>();
   }
   return std::nullopt;

@@ -14,9 +14,9 @@ void Check(const RuleContext& ctx, RuleOutput* out) {
   for (const EffectiveContainer& ec : ctx.containers) {
     if (ec.run_as_group != 0) continue;
     const ContainerView& c = *ec.container;
-    out->violations.push_back({RuleId::kRootGroup, c.name, ec.run_as_group_field, "runAsGroup=0",
+    out->violations.push_back({RuleId::kRootGroup, c.name, ec.RunAsGroupField(), "runAsGroup=0",
                                DescribeContainer(c) + " would run with group root: " +
-                                   ec.run_as_group_field + " is 0; set a non-zero GID"});
+                                   ec.RunAsGroupField() + " is 0; set a non-zero GID"});
   }
 }
 

@@ -35,9 +35,9 @@ void CheckWindows(const EffectiveContainer& ec, RuleOutput* out) {
   if (ec.windows_user) {
     if (!EqualsNoCase(*ec.windows_user, kWindowsAdmin)) return;
     out->violations.push_back(
-        {RuleId::kRootUser, c.name, ec.windows_user_field, "runAsUserName=ContainerAdministrator",
+        {RuleId::kRootUser, c.name, ec.WindowsUserField(), "runAsUserName=ContainerAdministrator",
          DescribeContainer(c) + " would run as the Windows administrator: " +
-             ec.windows_user_field + " is " + Quote(*ec.windows_user) +
+             ec.WindowsUserField() + " is " + Quote(*ec.windows_user) +
              "; set it to ContainerUser or another non-administrator account"});
     return;
   }
@@ -50,21 +50,25 @@ void CheckWindows(const EffectiveContainer& ec, RuleOutput* out) {
 
 void CheckLinux(const EffectiveContainer& ec, RuleOutput* out) {
   const ContainerView& c = *ec.container;
-  const std::string own_field = c.path + ".securityContext.runAsUser";
   if (ec.run_as_user) {
     if (*ec.run_as_user != 0) return;
-    std::string found = ec.run_as_user_field + " is 0";
-    if (ec.run_as_user_field != own_field) found += " and " + own_field + " is not set";
-    out->violations.push_back({RuleId::kRootUser, c.name, ec.run_as_user_field, "runAsUser=0",
+    const std::string field = ec.RunAsUserField();
+    std::string found = field + " is 0";
+    if (ec.run_as_user_from == EffectiveContainer::From::kPod) {
+      found += " and " + ec.FieldPath("runAsUser", EffectiveContainer::From::kContainer) +
+               " is not set";
+    }
+    out->violations.push_back({RuleId::kRootUser, c.name, field, "runAsUser=0",
                                DescribeContainer(c) + " would run as root: " + found +
                                    "; set runAsUser to a non-zero UID"});
     return;
   }
   if (!ec.image_user_known || !ec.image_user.IsRoot()) return;
+  const std::string field = ec.RunAsUserField();
   out->violations.push_back(
-      {RuleId::kRootUser, c.name, own_field, "image user root",
-       DescribeContainer(c) + " would run as root: " + DescribeImageUser(ec) + " and " +
-           own_field + " is not set; set runAsUser to a non-zero UID"});
+      {RuleId::kRootUser, c.name, field, "image user root",
+       DescribeContainer(c) + " would run as root: " + DescribeImageUser(ec) + " and " + field +
+           " is not set; set runAsUser to a non-zero UID"});
 }
 
 void Check(const RuleContext& ctx, RuleOutput* out) {

@@ -34,7 +34,7 @@ void Check(const RuleContext& ctx, RuleOutput* out) {
     const ContainerView& c = *ec.container;
     const std::string own_field = c.path + ".securityContext.runAsUser";
     std::optional<int64_t> uid = ec.run_as_user;
-    std::string source = ec.run_as_user_field;
+    std::string source = ec.RunAsUserField();
     if (!uid && ec.image_user_known && ec.image_user.kind == ImageUser::Kind::kUid) {
       uid = ec.image_user.uid;
       source = DescribeImageUser(ec);

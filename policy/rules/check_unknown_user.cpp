@@ -30,7 +30,7 @@ void CheckNamed(const EffectiveContainer& ec, RuleOutput* out) {
     out->violations.push_back(
         {RuleId::kUnknownUser, c.name, field, "non-numeric image user with runAsNonRoot",
          DescribeContainer(c) + " will not start: " + DescribeImageUser(ec) + ", " +
-             ec.run_as_non_root_field +
+             ec.RunAsNonRootField() +
              " is true and the kubelet cannot verify a non-numeric user; set " + field +
              " to the numeric UID of " + Quote(user) + known});
     return;
@@ -59,9 +59,9 @@ void CheckUnknown(const EffectiveContainer& ec, bool windows, RuleOutput* out) {
 void CheckInvalid(const EffectiveContainer& ec, RuleOutput* out) {
   const ContainerView& c = *ec.container;
   if (ec.run_as_user) {
-    out->violations.push_back({RuleId::kUnknownUser, c.name, ec.run_as_user_field,
+    out->violations.push_back({RuleId::kUnknownUser, c.name, ec.RunAsUserField(),
                                "invalid runAsUser",
-                               DescribeContainer(c) + ": " + ec.run_as_user_field + " is " +
+                               DescribeContainer(c) + ": " + ec.RunAsUserField() + " is " +
                                    std::to_string(*ec.run_as_user) +
                                    ", not a valid UID (0..2147483647); set a non-zero UID"});
     return;

@@ -34,6 +34,13 @@ const RuleRegistry& RuleRegistry::Builtin() {
   return kRegistry;
 }
 
+std::string EffectiveContainer::FieldPath(std::string_view field, From from) const {
+  const std::string& base = from == From::kPod ? view->spec_path : container->path;
+  std::string path;
+  path.reserve(base.size() + 18 + field.size());
+  return path.append(base).append(".securityContext.").append(field);
+}
+
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 std::string DescribeContainer(const ContainerView& c) {

@@ -20,15 +20,30 @@ namespace rootgate::policy {
 // A container's settings after the pod/container merge of SEMANTICS.md, each with the path of
 // the field it came from, and the image user when the spec does not fix the user.
 struct EffectiveContainer {
+  // Where an effective value came from. kContainer also when unset: the container's own field
+  // is then the one to set.
+  enum class From { kContainer, kPod };
+
+  const WorkloadView* view = nullptr;
   const ContainerView* container = nullptr;
   std::optional<int64_t> run_as_user;
-  std::string run_as_user_field;  // where the value came from; the container's field if unset
+  From run_as_user_from = From::kContainer;
   std::optional<int64_t> run_as_group;
-  std::string run_as_group_field;
+  From run_as_group_from = From::kContainer;
   std::optional<bool> run_as_non_root;
-  std::string run_as_non_root_field;
+  From run_as_non_root_from = From::kContainer;
   std::optional<std::string> windows_user;  // windowsOptions.runAsUserName
-  std::string windows_user_field;
+  From windows_user_from = From::kContainer;
+
+  // Paths of the fields the effective values came from, built only when a finding needs them:
+  // "spec.containers[0].securityContext.runAsUser" or "spec.securityContext.runAsUser".
+  std::string FieldPath(std::string_view field, From from) const;
+  std::string RunAsUserField() const { return FieldPath("runAsUser", run_as_user_from); }
+  std::string RunAsGroupField() const { return FieldPath("runAsGroup", run_as_group_from); }
+  std::string RunAsNonRootField() const { return FieldPath("runAsNonRoot", run_as_non_root_from); }
+  std::string WindowsUserField() const {
+    return FieldPath("windowsOptions.runAsUserName", windows_user_from);
+  }
 
   // The image's user; read only when the spec leaves the user unset.
   bool image_user_known = false;
