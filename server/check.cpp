@@ -9,6 +9,8 @@
 #include "policy/workload.h"
 #include "server/admission_codec.h"
 #include "server/files.h"
+#include "server/image_config.h"
+#include "server/manifest_lines.h"
 #include "server/manifest_reader.h"
 #include "server/policy_source.h"
 
@@ -18,6 +20,7 @@ using nlohmann::json;
 
 std::string CheckError::ToString() const {
   if (whole_file) return source + ": " + message;
+  if (line_only) return source + ": line " + std::to_string(line) + ": " + message;
   std::string s = source + ": document " + std::to_string(document);
   if (line > 0) s += " (line " + std::to_string(line) + ")";
   return s + ": " + message;
@@ -70,6 +73,7 @@ void CheckReviewObject(const DocContext& ctx, json obj) {
   r.api_version = req.kind.group.empty() ? req.kind.version : req.kind.group + "/" + req.kind.version;
   r.namespace_name = req.namespace_name;
   r.name = req.name;
+  r.object_path = "request.object";
   r.decision = policy::Validate(req, ctx.facts, ctx.policy);
   if (!r.decision.error.empty()) {
     ctx.AddError(r.decision.error);
@@ -88,6 +92,7 @@ void CheckObject(const DocContext& ctx, const json& obj, std::optional<size_t> i
   }
   CheckResult r = ctx.NewResult(obj);
   r.item = item;
+  if (item) r.object_path = "items[" + std::to_string(*item) + "]";
   if (r.kind.empty()) {
     ctx.AddError(where + "document has no kind");
     return;
@@ -113,6 +118,10 @@ void CheckObject(const DocContext& ctx, const json& obj, std::optional<size_t> i
 }
 
 void CheckDocument(const DocContext& ctx, json value) {
+  if (const ImageConfigShape shape = DetectImageConfig(value); shape != ImageConfigShape::kNone) {
+    CheckImageConfig(ctx.source, ctx.doc.index, ctx.doc.line, value, shape, ctx.policy, ctx.report);
+    return;
+  }
   if (!value.is_object()) {
     ctx.AddError(std::string("expected a Kubernetes object (a mapping), got ") + value.type_name());
     return;
@@ -144,8 +153,15 @@ void CheckText(const std::string& source, std::string_view text, const policy::P
       ctx.AddError(doc.error);
       continue;
     }
+    const size_t first_result = report->results.size();
     CheckDocument(ctx, std::move(doc.value));
+    AddFieldLines(doc, text, report, first_result);
   }
+}
+
+int FindingLine(const CheckResult& r, const policy::Finding& f) {
+  auto it = r.field_lines.find(f.field);
+  return it != r.field_lines.end() ? it->second : r.line;
 }
 
 int ExitCode(const CheckReport& report) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,7 +26,15 @@ struct CheckResult {
   bool skipped = false;               // not a pod-bearing kind, or allowed without evaluation
   std::string skip_reason;
   policy::Decision decision;
+  // Where the object sits in its document: "" (the document itself), "items[2]",
+  // "request.object", "[0]" (an element of a top-level array).
+  std::string object_path;
+  // The 1-based file line of each finding's field (Finding::field), when known.
+  std::map<std::string, int> field_lines;
 };
+
+// The file line of a finding of `r`: its field's line, else the object's line.
+int FindingLine(const CheckResult& r, const policy::Finding& f);
 
 // A document that could not be checked: exit code 2, reported on stderr.
 struct CheckError {
@@ -34,6 +43,7 @@ struct CheckError {
   int line = 0;
   std::string message;
   bool whole_file = false;  // the file itself could not be read; document/line do not apply
+  bool line_only = false;   // a file without documents (a Dockerfile): "Dockerfile: line 7: ..."
 
   // "app.yaml: document 1 (line 7): <message>", or "app.yaml: <message>" for a whole file.
   std::string ToString() const;
@@ -48,9 +58,10 @@ struct CheckReport {
 void CheckText(const std::string& source, std::string_view text, const policy::Policy& policy,
                const policy::ImageFacts& facts, CheckReport* report);
 
-enum class OutputFormat { kText, kJson };
+enum class OutputFormat { kText, kJson, kJunit, kSarif };
 
-// Prints the report in text (colour when `colour`) or JSON (ARCHITECTURE.md's shape).
+// Prints the report in text (colour when `colour`), JSON (ARCHITECTURE.md's shape), JUnit XML
+// (one test case per workload) or SARIF 2.1.0 (one result per finding, with file and line).
 void PrintReport(const CheckReport& report, OutputFormat format, bool colour, std::ostream& out);
 
 // The exit code of a report: 2 if any input error, else 1 if anything denied, else 0.

@@ -1,9 +1,12 @@
 // Argument handling of `rootgate check`.
 #include <unistd.h>
 
+#include <cstdlib>
+#include <optional>
 #include <ostream>
 
 #include "server/check.h"
+#include "server/check_input.h"
 #include "server/files.h"
 #include "server/policy_source.h"
 
@@ -12,13 +15,47 @@ namespace rootgate::server {
 namespace {
 
 constexpr const char* kCheckUsage =
-    "usage: rootgate check [--policy FILE | --preset NAME] [-o text|json] PATH... | -\n";
+    "usage: rootgate check [--policy FILE | --preset NAME] [-o text|json|junit|sarif]\n"
+    "                      [--type auto|manifest|dockerfile|image-config]\n"
+    "                      [--build-arg NAME=VALUE]... [--target STAGE] PATH... | -\n";
 
 struct CheckArgs {
   std::string policy_file, preset;
   OutputFormat format = OutputFormat::kText;
   std::vector<std::string> paths;
+  InputOptions input;               // --type, --build-arg, --target
 };
+
+std::optional<OutputFormat> FormatFromName(const std::string& name) {
+  if (name == "text") return OutputFormat::kText;
+  if (name == "json") return OutputFormat::kJson;
+  if (name == "junit") return OutputFormat::kJunit;
+  if (name == "sarif") return OutputFormat::kSarif;
+  return std::nullopt;
+}
+
+// The flags about how inputs are read. Returns an error message, or "" when `value` is good.
+std::string ApplyInputFlag(const std::string& flag, const std::string& value, CheckArgs* a) {
+  if (flag == "--type") {
+    auto type = InputTypeFromName(value);
+    if (!type) return "--type: unknown type \"" + value + "\" (known: auto, manifest, dockerfile, image-config)";
+    a->input.type = *type;
+  } else if (flag == "--build-arg") {
+    const size_t eq = value.find('=');
+    if (eq == 0) return "--build-arg: expected NAME=VALUE or NAME, got \"" + value + "\"";
+    const char* env = eq == std::string::npos ? std::getenv(value.c_str()) : nullptr;
+    if (eq == std::string::npos && env == nullptr) return "";  // docker skips an unset NAME
+    a->input.dockerfile.build_args[value.substr(0, eq)] =
+        eq == std::string::npos ? std::string(env) : value.substr(eq + 1);
+  } else if (flag == "--target") {
+    a->input.dockerfile.target = value;
+  } else if (flag == "--image") {
+    return "--image " + value + ": checking an image straight from its registry needs registry "
+           "lookups (issue 4), which are not built yet; give its config instead: "
+           "`skopeo inspect --config docker://" + value + " | rootgate check -`";
+  }
+  return "";
+}
 
 Result<CheckArgs> ParseCheckArgs(const std::vector<std::string>& args) {
   CheckArgs a;
@@ -34,14 +71,14 @@ Result<CheckArgs> ParseCheckArgs(const std::vector<std::string>& args) {
       if (arg == "--policy") a.policy_file = v.value();
       if (arg == "--preset") a.preset = v.value();
       if (arg == "-o" || arg == "--output") {
-        if (v.value() == "text") {
-          a.format = OutputFormat::kText;
-        } else if (v.value() == "json") {
-          a.format = OutputFormat::kJson;
-        } else {
-          return Error{"-o: unknown format \"" + v.value() + "\" (known: text, json)"};
-        }
+        auto format = FormatFromName(v.value());
+        if (!format) return Error{"-o: unknown format \"" + v.value() + "\" (known: text, json, junit, sarif)"};
+        a.format = *format;
       }
+    } else if (arg == "--type" || arg == "--build-arg" || arg == "--target" || arg == "--image") {
+      auto v = value(arg.c_str());
+      if (!v) return Error{v.error()};
+      if (std::string error = ApplyInputFlag(arg, v.value(), &a); !error.empty()) return Error{error};
     } else if (arg == "--resolve-images") {
       return Error{"--resolve-images: registry lookups are not built yet (see the images issue); "
                    "use imageOverrides in a policy file"};
@@ -81,7 +118,7 @@ int RunCheck(const std::vector<std::string>& args, std::ostream& out, std::ostre
       report.errors.push_back({in.path, 0, 0, text.error(), true});
       continue;
     }
-    CheckText(in.path, text.value(), policy.value(), facts, &report);
+    CheckInput(in.path, text.value(), a.input, policy.value(), facts, &report);
   }
   PrintReport(report, a.format, a.format == OutputFormat::kText && isatty(STDOUT_FILENO) == 1, out);
   for (const CheckError& e : report.errors) err << "rootgate check: " << e.ToString() << "\n";

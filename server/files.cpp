@@ -33,10 +33,20 @@ namespace {
 
 bool IsManifestFile(const fs::path& p) {
   const std::string ext = p.extension().string();
-  return ext == ".yaml" || ext == ".yml" || ext == ".json";
+  return ext == ".yaml" || ext == ".yml" || ext == ".json" || IsDockerfileName(p.string());
 }
 
 }  // namespace
+
+bool IsDockerfileName(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  const std::string_view name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  if (name == "Dockerfile" || name == "Containerfile") return true;
+  for (std::string_view suffix : {".Dockerfile", ".dockerfile", ".Containerfile"}) {
+    if (name.size() > suffix.size() && name.ends_with(suffix)) return true;
+  }
+  return false;
+}
 
 std::vector<InputPath> ExpandInputs(const std::vector<std::string>& args) {
   std::vector<InputPath> out;

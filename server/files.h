@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy/result.h"
@@ -19,8 +20,13 @@ struct InputPath {
   std::string error;  // non-empty: unreadable (e.g. "no such file or directory")
 };
 
-// Expands each argument: a directory gives every *.yaml, *.yml and *.json file below it
-// (recursively, sorted), anything else is kept as given ("-" included).
+// Expands each argument: a directory gives every *.yaml, *.yml and *.json file and every
+// Dockerfile (IsDockerfileName) below it (recursively, sorted), anything else is kept as given
+// ("-" included).
 std::vector<InputPath> ExpandInputs(const std::vector<std::string>& args);
+
+// True for the file names read as Dockerfiles: `Dockerfile`, `Containerfile`, `*.Dockerfile`,
+// `*.dockerfile`, `*.Containerfile` (the directory part of `path` is ignored).
+bool IsDockerfileName(std::string_view path);
 
 }  // namespace rootgate::server

@@ -532,6 +532,8 @@ std::optional<Document> ParseYamlChunk(std::string_view text, const Chunk& chunk
       return std::nullopt;
     } else {
       doc.value = std::move(value).value();
+      doc.yaml = root;
+      doc.yaml_first_line = chunk.first_line;
     }
   } catch (const YAML::Exception& e) {
     doc.error = DescribeYamlError(e, chunk.first_line, chunk.content_line);

@@ -24,6 +24,10 @@ struct Document {
   nlohmann::json value;  // the parsed document; null when error is set
   std::string error;     // non-empty: why the document could not be read, naming the file line
                          // (and column when known): "line 7, column 3: illegal map value"
+  // The parsed YAML, kept for finding the line of a field (server/manifest_lines.h); null for
+  // JSON documents and errors. Its marks count lines from `yaml_first_line`.
+  YAML::Node yaml;
+  int yaml_first_line = 1;
 };
 
 // Splits `text` into documents and parses each one on its own, so a bad document never hides
