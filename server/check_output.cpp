@@ -29,7 +29,7 @@ std::string Where(const CheckResult& r) {
   if (r.kind == "Dockerfile" && IsImageResult(r)) return r.source + ":" + std::to_string(r.line);
   if (r.kind == "Image" && IsImageResult(r)) return "registry";
   std::string s = r.source + "#" + std::to_string(r.document);
-  if (r.item) s += ".items[" + std::to_string(*r.item) + "]";
+  if (r.item) s += (IsImageResult(r) ? "[" : ".items[") + std::to_string(*r.item) + "]";
   return s;
 }
 

@@ -53,7 +53,7 @@ ImageConfigEntry DockerInspectEntry(const json& obj) {
 UserWording WordingFor(const ImageConfigEntry& entry, const std::string& kind) {
   UserWording w;
   w.subject = entry.name.empty() ? kind : "image " + entry.name;
-  w.found = entry.user.empty() ? entry.user_field + " is not set"
+  w.found = entry.user.empty() ? entry.user_field + " is empty (the image sets no USER)"
                                : entry.user_field + " is \"" + entry.user + "\"";
   w.fix = "rebuild it with USER set to a non-zero UID (e.g. USER 10001), or set runAsUser in "
           "the pods that run it";

@@ -1,4 +1,4 @@
-// rootgate: keeps root out of a Kubernetes cluster. Verbs: serve, check, review, version.
+// rootgate: keeps root out of a Kubernetes cluster. Verbs: serve, check, test, review, version.
 #include <iostream>
 #include <string>
 #include <vector>
@@ -6,6 +6,7 @@
 #include "server/check.h"
 #include "server/review.h"
 #include "server/serve.h"
+#include "server/test_suite.h"
 
 namespace {
 
@@ -13,7 +14,9 @@ constexpr const char* kUsage =
     "usage: rootgate <verb> [flags]\n"
     "  serve [--listen ADDR] [--tls-cert FILE --tls-key FILE] [...]       the HTTPS webhook\n"
     "                                                                    (serve --help: every flag)\n"
-    "  check [--policy FILE | --preset NAME] [-o text|json] PATH... | -   dry-run manifests\n"
+    "  check [--policy FILE | --preset NAME] [-o text|json|junit|sarif] PATH... | -\n"
+    "                                     dry-run manifests, Dockerfiles, image configs\n"
+    "  test SUITE.yaml...                                                run policy test suites\n"
     "  review [--policy FILE | --preset NAME] FILE|-                     AdmissionReview in, reply out\n"
     "  version                                                           print the version\n";
 
@@ -29,6 +32,7 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 2, argv + argc);
   if (verb == "serve") return rootgate::server::RunServe(args, std::cout, std::cerr);
   if (verb == "check") return rootgate::server::RunCheck(args, std::cout, std::cerr);
+  if (verb == "test") return rootgate::server::RunTest(args, std::cout, std::cerr);
   if (verb == "review") return rootgate::server::RunReview(args, std::cout, std::cerr);
   if (verb == "version" || verb == "--version") {
     std::cout << "rootgate " << ROOTGATE_VERSION << "\n";

@@ -177,7 +177,7 @@ int YamlFieldLine(const YAML::Node& root, int first_line, std::string_view path)
       line = next->Mark().line;
     }
     if (!next) break;
-    node = *next;
+    node.reset(*next);  // rebind: Node::operator= would overwrite the node in the tree
   }
   return first_line + line;
 }
