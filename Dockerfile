@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # rootgate image: build on Debian, ship only the binary, the shared libraries it links, CA
 # certificates and a passwd entry for UID 65532. The final stage is FROM scratch: no shell, no
 # package manager, nothing to write to, so it runs with readOnlyRootFilesystem.
@@ -6,7 +5,9 @@
 #   buildah bud -t rootgate:dev .          (or: docker build -t rootgate:dev .)
 #   --build-arg BUILD_IMAGE=...            any Debian 12 image (tests/image_build_test.sh makes
 #                                          one with debootstrap: localhost/debian-base:12)
-#   --build-arg RUNTIME_IMAGE=...          the final base; scratch by default (distroless-like)
+#   --build-arg RUNTIME_IMAGE=...          the final base; scratch by default (distroless-like).
+#                                          Another base gets the files below laid over it,
+#                                          including its /etc/passwd and /etc/group.
 ARG BUILD_IMAGE=docker.io/library/debian:12
 ARG RUNTIME_IMAGE=scratch
 
@@ -42,6 +43,8 @@ RUN set -eu; \
     chroot /rootfs /rootgate version
 
 FROM ${RUNTIME_IMAGE}
+LABEL org.opencontainers.image.title="rootgate" \
+      org.opencontainers.image.description="Kubernetes admission webhook that denies containers that would run as root"
 COPY --from=build /rootfs/ /
 ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 USER 65532:65532

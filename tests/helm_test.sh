@@ -14,8 +14,10 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 work="$(mktemp -d)"
 server_pid=""
+fake_pid=""
 cleanup() {
   [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+  [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null && wait "$fake_pid" 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -330,6 +332,169 @@ refuse "an unknown rule" --set policy.config.rules.rootUzer=deny
 refuse "a bad rule action" --set policy.config.rules.rootUser=maybe
 if out="$("$helm" lint --strict "$chart" --set replicaCount=two 2>&1)"; then fail "helm lint accepted replicaCount=two"
 else expect_contains "helm lint refuses replicaCount two" "$out" "replicaCount"; fi
+
+# --- helm install / upgrade: the selfSigned certificate is kept across upgrades (lookup) ----------
+# Against a stand-in API server (discovery, version 1.28.3, and an in-memory object store; no
+# controllers, no validation), which is enough for Helm's install/upgrade and `lookup` calls.
+cat >"$work/fake_apiserver.py" <<'PYFAKE'
+# A stand-in for kube-apiserver over plain HTTP: discovery for the kinds the chart renders,
+# /version, and create/get/list(labelSelector)/put/delete on an in-memory store; PATCH returns
+# the stored object unchanged. Prints its port on stdout.
+import json, re, sys, threading, uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlparse, parse_qs
+
+RES = {  # groupVersion -> [(resource, kind, namespaced)]
+    "v1": [("secrets", "Secret", True), ("configmaps", "ConfigMap", True),
+           ("serviceaccounts", "ServiceAccount", True), ("services", "Service", True),
+           ("namespaces", "Namespace", False), ("pods", "Pod", True)],
+    "apps/v1": [("deployments", "Deployment", True)],
+    "policy/v1": [("poddisruptionbudgets", "PodDisruptionBudget", True)],
+    "autoscaling/v2": [("horizontalpodautoscalers", "HorizontalPodAutoscaler", True)],
+    "admissionregistration.k8s.io/v1": [("validatingwebhookconfigurations", "ValidatingWebhookConfiguration", False)],
+    "networking.k8s.io/v1": [("networkpolicies", "NetworkPolicy", True)],
+}
+store, lock, rv = {}, threading.Lock(), [1]
+VERBS = ["create", "delete", "get", "list", "patch", "update", "watch"]
+
+def resource_list(gv):
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
+            "resources": [{"name": r, "singularName": k.lower(), "namespaced": n, "kind": k, "verbs": VERBS}
+                          for r, k, n in RES[gv]]}
+
+def groups():
+    gs = {}
+    for gv in RES:
+        if "/" in gv:
+            g, v = gv.split("/")
+            gs.setdefault(g, []).append({"groupVersion": gv, "version": v})
+    return {"kind": "APIGroupList", "apiVersion": "v1",
+            "groups": [{"name": g, "versions": vs, "preferredVersion": vs[0]} for g, vs in gs.items()]}
+
+PATH = re.compile(r"^/(?:api/(?P<v>v1)|apis/(?P<gv>[^/]+/[^/]+))(?:/namespaces/(?P<ns>[^/]+))?/(?P<res>[^/]+)(?:/(?P<name>[^/]+))?$")
+
+def status(code, reason, msg):
+    return code, {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                  "message": msg, "reason": reason, "code": code}
+
+def selector_match(labels, sel):
+    for term in filter(None, (sel or "").split(",")):
+        k, _, v = term.partition("=")
+        if labels.get(k) != v:
+            return False
+    return True
+
+class H(BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def reply(self, code, body):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        return json.loads(self.rfile.read(n) or b"{}")
+    def handle_any(self, method):
+        u = urlparse(self.path)
+        q = parse_qs(u.query)
+        p = u.path.rstrip("/")
+        if p == "/version":
+            return self.reply(200, {"major": "1", "minor": "28", "gitVersion": "v1.28.3", "platform": "linux/amd64"})
+        if p == "/api":
+            return self.reply(200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []})
+        if p == "/apis":
+            return self.reply(200, groups())
+        if p == "/api/v1" or (p.startswith("/apis/") and p.count("/") == 3):
+            gv = "v1" if p == "/api/v1" else p[len("/apis/"):]
+            return self.reply(*((200, resource_list(gv)) if gv in RES else status(404, "NotFound", "no group")))
+        m = PATH.match(p)
+        if not m:
+            return self.reply(*status(404, "NotFound", "unknown path " + p))
+        gv = m["v"] or m["gv"]
+        coll = p if not m["name"] else p.rsplit("/", 1)[0]
+        with lock:
+            if method == "GET" and not m["name"]:
+                kind = [k for r, k, _ in RES.get(gv, []) if r == m["res"]]
+                items = [o for k, o in store.items() if k.rsplit("/", 1)[0] == coll and
+                         selector_match(o["metadata"].get("labels", {}), (q.get("labelSelector") or [""])[0])]
+                return self.reply(200, {"kind": (kind[0] if kind else "") + "List", "apiVersion": gv,
+                                        "metadata": {"resourceVersion": str(rv[0])}, "items": items})
+            if method == "GET":
+                if p in store: return self.reply(200, store[p])
+                return self.reply(*status(404, "NotFound", f'{m["res"]} "{m["name"]}" not found'))
+            if method == "POST":
+                o = self.body()
+                key = coll + "/" + o["metadata"]["name"]
+                if key in store: return self.reply(*status(409, "AlreadyExists", "exists"))
+                rv[0] += 1
+                o["metadata"].update(resourceVersion=str(rv[0]), uid=str(uuid.uuid4()))
+                if m["ns"]: o["metadata"]["namespace"] = m["ns"]
+                store[key] = o
+                return self.reply(201, o)
+            if method == "PUT":
+                o = self.body(); rv[0] += 1
+                o["metadata"]["resourceVersion"] = str(rv[0])
+                store[p] = o
+                return self.reply(200, o)
+            if method == "PATCH":
+                self.body()
+                if p in store: return self.reply(200, store[p])
+                return self.reply(*status(404, "NotFound", "not found"))
+            if method == "DELETE":
+                o = store.pop(p, None)
+                return self.reply(*((200, o) if o else status(404, "NotFound", "not found")))
+        self.reply(*status(405, "MethodNotAllowed", method))
+    def do_GET(self): self.handle_any("GET")
+    def do_POST(self): self.handle_any("POST")
+    def do_PUT(self): self.handle_any("PUT")
+    def do_PATCH(self): self.handle_any("PATCH")
+    def do_DELETE(self): self.handle_any("DELETE")
+
+srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+print(srv.server_address[1], flush=True)
+srv.serve_forever()
+PYFAKE
+"$py" "$work/fake_apiserver.py" >"$work/fake.port" 2>"$work/fake.err" &
+fake_pid=$!
+for _ in $(seq 50); do [ -s "$work/fake.port" ] && break; sleep 0.1; done
+cat >"$work/kubeconfig" <<KUBECONFIG
+apiVersion: v1
+kind: Config
+clusters: [{name: fake, cluster: {server: "http://127.0.0.1:$(cat "$work/fake.port")"}}]
+users: [{name: fake, user: {token: fake}}]
+contexts: [{name: fake, context: {cluster: fake, user: fake}}]
+current-context: fake
+KUBECONFIG
+chmod 600 "$work/kubeconfig"
+kh() { KUBECONFIG="$work/kubeconfig" HELM_CACHE_HOME="$work/helm" HELM_CONFIG_HOME="$work/helm" \
+       HELM_DATA_HOME="$work/helm" "$helm" "$@"; }
+if out="$(kh install rg "$chart" -n rootgate --disable-openapi-validation 2>&1)"; then pass; else fail "helm install: $out"; fi
+expect_contains "install notes" "$(kh get notes rg -n rootgate 2>&1)" "failurePolicy=Fail, timeoutSeconds=10"
+kh get manifest rg -n rootgate --revision 1 >"$work/rev1.yaml" 2>&1
+expect_eq "install on 1.28 renders matchConditions" "$(q "$work/rev1.yaml" '"matchConditions" in wh()')" "true"
+if out="$(kh upgrade rg "$chart" -n rootgate --disable-openapi-validation --set replicaCount=3 2>&1)"; then pass
+else fail "helm upgrade: $out"; fi
+kh get manifest rg -n rootgate --revision 2 >"$work/rev2.yaml" 2>&1
+expect_eq "upgrade applied" "$(q "$work/rev2.yaml" 'dep()["spec"]["replicas"]')" "3"
+expect_eq "upgrade keeps the CA" "$(q "$work/rev2.yaml" 'wh()["clientConfig"]["caBundle"]')" \
+  "$(q "$work/rev1.yaml" 'wh()["clientConfig"]["caBundle"]')"
+expect_eq "upgrade keeps the serving certificate and key" "$(q "$work/rev2.yaml" 'one("Secret")["data"]')" \
+  "$(q "$work/rev1.yaml" 'one("Secret")["data"]')"
+curl -fsS -X DELETE "http://127.0.0.1:$(cat "$work/fake.port")/api/v1/namespaces/rootgate/secrets/rg-rootgate-tls" >/dev/null ||
+  fail "deleting the TLS Secret from the stand-in API server"
+if out="$(kh upgrade rg "$chart" -n rootgate --disable-openapi-validation --reuse-values 2>&1)"; then pass
+else fail "helm upgrade after deleting the Secret: $out"; fi
+kh get manifest rg -n rootgate --revision 3 >"$work/rev3.yaml" 2>&1
+expect_ne "deleting the Secret and upgrading makes a new CA" "$(q "$work/rev3.yaml" 'wh()["clientConfig"]["caBundle"]')" \
+  "$(q "$work/rev1.yaml" 'wh()["clientConfig"]["caBundle"]')"
+expect_eq "the new caBundle is the new Secret's CA" \
+  "$(q "$work/rev3.yaml" 'wh()["clientConfig"]["caBundle"] == one("Secret")["data"]["ca.crt"]')" "true"
+if out="$(kh upgrade rg "$chart" -n rootgate --disable-openapi-validation --set replicaCount=1 2>&1)"; then
+  expect_contains "single-replica warning in the notes" "$out" "WARNING: a single replica"
+else fail "helm upgrade to 1 replica: $out"; fi
+kill "$fake_pid" 2>/dev/null; wait "$fake_pid" 2>/dev/null; fake_pid=""
 
 # --- deploy/: plain manifests ----------------------------------------------------------------
 files="$(cd deploy && ls ./*.yaml | sed 's|^\./||' | tr '\n' ' ')"

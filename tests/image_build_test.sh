@@ -51,11 +51,13 @@ flock -w 1800 9 || die "another image test holds $cache/image-test.lock"
 
 work="$(mktemp -d)"
 registry_pid=""
+serve_pid=""
 containers=()
 bah() { buildah --root "$cache/containers/storage" --runroot "$cache/containers/run" \
                 --storage-driver vfs "$@"; }
 cleanup() {
   [ -n "$registry_pid" ] && kill "$registry_pid" 2>/dev/null && wait "$registry_pid" 2>/dev/null
+  [ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
   for c in "${containers[@]}"; do bah umount "$c" >/dev/null 2>&1; bah rm "$c" >/dev/null 2>&1; done
   bah rmi -f localhost/rootgate:image-test >/dev/null 2>&1
   bah rmi --prune >/dev/null 2>&1
@@ -121,6 +123,40 @@ ro="$work/ro"; mkdir -p "$ro"
 out="$(unshare --mount sh -c "mount --bind '$mnt' '$ro' && mount -o remount,bind,ro '$ro' &&
         chroot --userspec=65532:65532 '$ro' /rootgate version" 2>&1)"
 expect_eq "rootgate version on a read-only root" "$out" "rootgate $want_version"
+# And serve as the chart runs it: read-only root, UID 65532, certificates and a writable /tmp
+# mounted in, no /proc. Answers /readyz over verified TLS, denies a recorded root Pod, and exits
+# 0 on SIGTERM.
+if chroot --userspec=65532:65532 "$mnt" /rootgate serve --help >/dev/null 2>&1; then
+  deploy/gen-certs.sh --out "$work/certs" --namespace image-test >/dev/null 2>&1 || die "gen-certs.sh failed"
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  unshare --mount sh -c "mount --bind '$mnt' '$ro' && mount -o remount,bind,ro '$ro' &&
+      mount -t tmpfs -o size=16m,mode=1777 tmpfs '$ro/tmp' && mkdir '$ro/tmp/tls' &&
+      cp '$work/certs/pki/tls.crt' '$work/certs/pki/tls.key' '$ro/tmp/tls/' &&
+      chown -R 65532:65532 '$ro/tmp/tls' &&
+      exec chroot --userspec=65532:65532 '$ro' /rootgate serve --listen 127.0.0.1:$port \
+        --tls-cert /tmp/tls/tls.crt --tls-key /tmp/tls/tls.key --log-format json" \
+    >"$work/serve.log" 2>&1 &
+  serve_pid=$!
+  url="https://rootgate.image-test.svc:$port"
+  curl_tls() { curl -sS --cacert "$work/certs/pki/ca.crt" --resolve "rootgate.image-test.svc:$port:127.0.0.1" "$@"; }
+  ready=""
+  for _ in $(seq 100); do
+    if [ "$(curl_tls -o /dev/null -w '%{http_code}' "$url/readyz" 2>/dev/null)" = 200 ]; then ready=1; break; fi
+    kill -0 "$serve_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [ -n "$ready" ]; then pass; else fail "serve in the image never became ready: $(cat "$work/serve.log")"; fi
+  reply="$(jq -c .body tests/fixtures/admission/003-pod-create-no-securitycontext.json |
+           curl_tls -H 'Content-Type: application/json' --data-binary @- "$url/validate?timeout=10s")"
+  expect_eq "serve in the image denies a Pod with no user" \
+    "$(jq -c '[.response.allowed, .response.status.code]' <<<"$reply" 2>&1)" "[false,403]"
+  kill -TERM "$serve_pid"
+  wait "$serve_pid"
+  expect_eq "serve in the image exits 0 on SIGTERM" "$?" 0
+  serve_pid=""
+else
+  fail "the image's rootgate has no serve verb"
+fi
 bah umount "$c" >/dev/null
 # The way a runtime runs it: buildah run (chroot isolation) as the image's user.
 out="$(bah run --isolation chroot --user "$user" "$c" -- /rootgate version 2>&1)"
