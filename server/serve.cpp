@@ -134,6 +134,31 @@ void PrintLocalRunHelp(std::ostream& out, const DevCertificates& dev, const List
       << std::flush;
 }
 
+// The optional plain-HTTP listener for probes and scrapes: the GET endpoints only.
+class HealthServer {
+ public:
+  explicit HealthServer(const WebhookState& state) : loop_(server_) {
+    RouteHealthAndMetrics(server_, state);
+    server_.new_task_queue = [] { return new httplib::ThreadPool(2); };
+    server_.set_tcp_nodelay(true);
+  }
+  ~HealthServer() { Stop(); }
+  Result<ListenAddress> Start(const ListenAddress& address) {
+    auto bound = BindServer(server_, address);
+    if (bound) thread_ = std::thread([this] { loop_.Run(); });
+    return bound;
+  }
+  void Stop() {
+    loop_.Stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  httplib::Server server_;
+  ServeLoop loop_;
+  std::thread thread_;
+};
+
 }  // namespace
 
 int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -162,8 +187,10 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   const SteadyClock clock;
   HttpsServer server(state, facts, clock, {!o.client_ca.empty(), o.max_body, o.threads});
   auto bound = server.Bind(o.listen);
-  if (!bound) {
-    Log(spdlog::level::err, "cannot start", {{"error", bound.error()}});
+  HealthServer health(state);
+  auto health_bound = o.health_listen ? health.Start(*o.health_listen) : Result<ListenAddress>(ListenAddress{});
+  if (!bound || !health_bound) {
+    Log(spdlog::level::err, "cannot start", {{"error", bound ? health_bound.error() : bound.error()}});
     return 1;
   }
   const auto ready_ms = std::chrono::duration<double, std::milli>(steady_clock::now() - started).count();
@@ -171,6 +198,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   const auto policy = state.policy.Get();
   Log(spdlog::level::info, "listening",
       {{"address", bound.value().ToString()},
+       {"health_address", o.health_listen ? health_bound.value().ToString() : ""},
        {"mtls", !o.client_ca.empty()},
        {"policy", o.policy_file.empty() ? "built-in" : o.policy_file},
        {"preset", policy::PresetName(policy->preset)},
@@ -188,6 +216,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       },
       [&] { return state.metrics.Inflight(); });
   server.Run();
+  health.Stop();
   signals.Finished();
   reloader.Stop();
   if (!signals.Signalled()) {

@@ -12,6 +12,8 @@ namespace rootgate::server {
 const char* const kServeUsage =
     "usage: rootgate serve [flags]\n"
     "  --listen ADDR          HOST:PORT, :PORT or [V6]:PORT (default :8443)\n"
+    "  --health-listen ADDR   also serve /healthz, /readyz and /metrics over plain HTTP here\n"
+    "                         (for probes and scrapes without a client certificate)\n"
     "  --tls-cert FILE        serving certificate (PEM, chain after the leaf)\n"
     "  --tls-key FILE         its private key (PEM); without both, a local self-signed CA and\n"
     "                         certificate for localhost are made in --state-dir\n"
@@ -90,6 +92,11 @@ const std::map<std::string, Setter>& Setters() {
       {"--listen", [](ServeOptions& o, const std::string& v) {
          auto l = ParseListen(v);
          if (l) o.listen = l.value();
+         return l ? std::string() : l.error();
+       }},
+      {"--health-listen", [](ServeOptions& o, const std::string& v) {
+         auto l = ParseListen(v);
+         if (l) o.health_listen = l.value();
          return l ? std::string() : l.error();
        }},
       {"--tls-cert", Text(&ServeOptions::tls_cert)},

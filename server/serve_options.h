@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,7 @@ Result<size_t> ParseByteSize(std::string_view text);
 
 struct ServeOptions {
   ListenAddress listen;
+  std::optional<ListenAddress> health_listen;  // plain HTTP: /healthz, /readyz, /metrics only
   std::string tls_cert, tls_key;  // both or neither; neither = local self-signed certificates
   std::string client_ca;          // non-empty: mTLS required
   std::string policy_file;        // watched and reloaded

@@ -321,8 +321,18 @@ def test_mtls(ca, server_cert):
     good = make_cert("client", client_ca, 7, usage="clientAuth")
     rogue_ca = make_ca("rogue-ca")
     rogue = make_cert("rogue", rogue_ca, 8, usage="clientAuth")
-    srv = Server("--tls-cert", server_cert[0], "--tls-key", server_cert[1], "--client-ca", client_ca[0])
+    health_port = free_port()
+    srv = Server("--tls-cert", server_cert[0], "--tls-key", server_cert[1], "--client-ca", client_ca[0],
+                 "--health-listen", f"127.0.0.1:{health_port}")
     pod = json.dumps(fixture("003")["body"]).encode()
+    plain = http.client.HTTPConnection("127.0.0.1", health_port, timeout=10)
+    status, _, data = request(plain, "GET", "/readyz")
+    check("health listener: readyz without a client certificate", status == 200, (status, data))
+    status, _, data = request(plain, "GET", "/metrics")
+    check("health listener: metrics", status == 200 and b"rootgate_build_info" in data)
+    status, _, _ = request(plain, "POST", "/validate", pod, {"Content-Type": "application/json"})
+    check("health listener: no /validate over plain HTTP", status == 404, status)
+    plain.close()
     for name, cert in (("no client certificate", None), ("client certificate from another CA", rogue)):
         try:
             status, _, _ = json_post(connect(srv.port, client_context(ca, cert)), pod)
