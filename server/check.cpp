@@ -147,16 +147,16 @@ void CheckDocument(const DocContext& ctx, json value) {
 
 void CheckText(const std::string& source, std::string_view text, const policy::Policy& policy,
                const policy::ImageFacts& facts, CheckReport* report) {
-  for (Document& doc : ParseDocuments(text)) {
+  ForEachDocument(text, [&](Document&& doc) {
     DocContext ctx{source, doc, policy, facts, report};
     if (!doc.error.empty()) {
       ctx.AddError(doc.error);
-      continue;
+      return;
     }
     const size_t first_result = report->results.size();
     CheckDocument(ctx, std::move(doc.value));
     AddFieldLines(doc, text, report, first_result);
-  }
+  });
 }
 
 int FindingLine(const CheckResult& r, const policy::Finding& f) {

@@ -108,18 +108,7 @@ int RunCheck(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   const policy::NoImageFacts facts;
   CheckReport report;
-  for (const InputPath& in : ExpandInputs(a.paths)) {
-    if (!in.error.empty()) {
-      report.errors.push_back({in.path, 0, 0, in.error, true});
-      continue;
-    }
-    auto text = ReadInput(in.path);
-    if (!text) {
-      report.errors.push_back({in.path, 0, 0, text.error(), true});
-      continue;
-    }
-    CheckInput(in.path, text.value(), a.input, policy.value(), facts, &report);
-  }
+  CheckInputs(ExpandInputs(a.paths), a.input, policy.value(), facts, &report);
   PrintReport(report, a.format, a.format == OutputFormat::kText && isatty(STDOUT_FILENO) == 1, out);
   for (const CheckError& e : report.errors) err << "rootgate check: " << e.ToString() << "\n";
   return ExitCode(report);

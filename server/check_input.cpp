@@ -1,5 +1,9 @@
 #include "server/check_input.h"
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
 #include "server/files.h"
 #include "server/image_config.h"
 #include "server/manifest_reader.h"
@@ -49,6 +53,48 @@ void CheckInput(const std::string& source, std::string_view text, const InputOpt
   } else {
     CheckText(source, text, policy, facts, report);
   }
+}
+
+namespace {
+
+void ReadAndCheck(const InputPath& in, const InputOptions& options, const policy::Policy& policy,
+                  const policy::ImageFacts& facts, CheckReport* report) {
+  auto text = in.error.empty() ? ReadInput(in.path) : Result<std::string>(Error{in.error});
+  if (!text) {
+    report->errors.push_back({in.path, 0, 0, text.error(), true});
+    return;
+  }
+  CheckInput(in.path, text.value(), options, policy, facts, report);
+}
+
+void Append(CheckReport&& part, CheckReport* report) {
+  std::move(part.results.begin(), part.results.end(), std::back_inserter(report->results));
+  std::move(part.errors.begin(), part.errors.end(), std::back_inserter(report->errors));
+}
+
+}  // namespace
+
+void CheckInputs(const std::vector<InputPath>& inputs, const InputOptions& options,
+                 const policy::Policy& policy, const policy::ImageFacts& facts,
+                 CheckReport* report, unsigned threads) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<size_t>(threads, inputs.size()));
+  if (threads <= 1) {
+    for (const InputPath& in : inputs) ReadAndCheck(in, options, policy, facts, report);
+    return;
+  }
+  std::vector<CheckReport> parts(inputs.size());  // one per input, merged in order below
+  std::atomic<size_t> next{0};
+  const auto work = [&] {
+    for (size_t i = next++; i < inputs.size(); i = next++) {
+      ReadAndCheck(inputs[i], options, policy, facts, &parts[i]);
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  for (CheckReport& part : parts) Append(std::move(part), report);
 }
 
 }  // namespace rootgate::server

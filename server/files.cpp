@@ -24,7 +24,17 @@ Result<std::string> ReadInput(const std::string& path) {
   if (fs::is_directory(path, ec)) return Error{"is a directory"};
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error{std::strerror(errno)};
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string text;
+  const std::streamoff size = in.seekg(0, std::ios::end) ? std::streamoff(in.tellg()) : -1;
+  if (size > 0) {  // a regular file: one read of its size
+    text.resize(static_cast<size_t>(size));
+    in.seekg(0);
+    in.read(text.data(), size);
+    text.resize(static_cast<size_t>(in.gcount()));
+  } else {  // a pipe or special file (no size): read to the end
+    in.clear();
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
   if (in.bad()) return Error{"read failed"};
   return text;
 }

@@ -513,8 +513,10 @@ size_t FirstInvalidUtf8(std::string_view s) {
   return std::string_view::npos;
 }
 
-// Parses one chunk; nullopt when the document is null.
-std::optional<Document> ParseYamlChunk(std::string_view text, const Chunk& chunk) {
+// Parses one chunk; nullopt when the document is null. `keep_yaml`: keep the node on the
+// Document (ForEachDocument), at the cost of holding the YAML tree as long as the Document.
+std::optional<Document> ParseYamlChunk(std::string_view text, const Chunk& chunk,
+                                       bool keep_yaml = false) {
   Document doc;
   doc.line = chunk.content_line;
   const std::string_view slice = text.substr(chunk.begin, chunk.end - chunk.begin);
@@ -532,7 +534,7 @@ std::optional<Document> ParseYamlChunk(std::string_view text, const Chunk& chunk
       return std::nullopt;
     } else {
       doc.value = std::move(value).value();
-      doc.yaml = root;
+      if (keep_yaml) doc.yaml = root;
       doc.yaml_first_line = chunk.first_line;
     }
   } catch (const YAML::Exception& e) {
@@ -635,6 +637,18 @@ std::vector<Document> ParseDocuments(std::string_view text) {
     documents.push_back(std::move(*doc));
   }
   return documents;
+}
+
+void ForEachDocument(std::string_view text, const std::function<void(Document&&)>& fn) {
+  if (LooksLikeJson(text)) return fn(ParseJsonDocument(text));
+  size_t index = 0;
+  for (const Chunk& chunk : SplitYaml(text)) {
+    if (chunk.content_line == 0) continue;
+    std::optional<Document> doc = ParseYamlChunk(text, chunk, true);
+    if (!doc) continue;
+    doc->index = index++;
+    fn(std::move(*doc));
+  }
 }
 
 Result<json> YamlToJson(const YAML::Node& node) {

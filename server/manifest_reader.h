@@ -8,6 +8,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cstddef>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -24,8 +25,9 @@ struct Document {
   nlohmann::json value;  // the parsed document; null when error is set
   std::string error;     // non-empty: why the document could not be read, naming the file line
                          // (and column when known): "line 7, column 3: illegal map value"
-  // The parsed YAML, kept for finding the line of a field (server/manifest_lines.h); null for
-  // JSON documents and errors. Its marks count lines from `yaml_first_line`.
+  // The parsed YAML, kept by ForEachDocument for finding the line of a field
+  // (server/manifest_lines.h); null from ParseDocuments, for JSON documents and for errors. Its
+  // marks count lines from `yaml_first_line`.
   YAML::Node yaml;
   int yaml_first_line = 1;
 };
@@ -38,6 +40,10 @@ struct Document {
 // text per document after alias expansion. Duplicate mapping keys, merge keys (`<<`) and
 // infinite or NaN floats are errors. Bad input never throws.
 std::vector<Document> ParseDocuments(std::string_view text);
+
+// As ParseDocuments, but hands each document to `fn` as soon as it is parsed, with its `yaml`
+// node kept, so that only one document's trees are alive at a time.
+void ForEachDocument(std::string_view text, const std::function<void(Document&&)>& fn);
 
 // Converts a yaml-cpp node to JSON with go-yaml v2's scalar resolution, under the limits above.
 // Mapping keys become strings as sigs.k8s.io/yaml makes them (`yes` → "true", `1e6` → "1e+06");
