@@ -275,9 +275,22 @@ expect_eq "quota for critical pods" "$(q "$k" 'one("ResourceQuota")["spec"]')" \
 expect_eq "no quota in kube-system" "$(q "$work/crit-ks.yaml" 'len(every("ResourceQuota"))')" "0"
 render prio --set priorityClassName=high
 expect_eq "no quota for other classes" "$(q "$work/prio.yaml" 'len(every("ResourceQuota"))')" "0"
-expect_eq "ServiceMonitor endpoint" "$(q "$k" 'one("ServiceMonitor")["spec"]["endpoints"][0]')" \
+# mTLS (in the full set): probes and scrapes cannot present a client certificate, so they use
+# the plain-HTTP --health-listen port.
+expect_eq "mTLS: --health-listen" "$(q "$k" '[a for a in ctr()["args"] if a.startswith("--health-listen")]')" '["--health-listen=:8080"]'
+expect_eq "mTLS: probes over plain HTTP" \
+  "$(q "$k" '[(p["httpGet"]["path"], p["httpGet"]["scheme"], p["httpGet"]["port"]) for p in (ctr()["livenessProbe"], ctr()["readinessProbe"])]')" \
+  '[["/healthz","HTTP","health"],["/readyz","HTTP","health"]]'
+expect_eq "mTLS: health port" "$(q "$k" '[p["containerPort"] for p in ctr()["ports"] if p["name"] == "health"] + [p["port"] for p in one("Service")["spec"]["ports"] if p["name"] == "health"]')" '[8080,8080]'
+expect_eq "mTLS: ServiceMonitor scrapes the health port" "$(q "$k" 'one("ServiceMonitor")["spec"]["endpoints"][0]')" \
+  '{"interval":"30s","path":"/metrics","port":"health","scheme":"http","scrapeTimeout":"10s"}'
+expect_eq "mTLS: NetworkPolicy admits both ports" "$(q "$k" '[one("NetworkPolicy")["spec"][x] for x in ("policyTypes", "ingress")]')" \
+  '[["Ingress"],[{"ports":[{"port":10250,"protocol":"TCP"},{"port":8080,"protocol":"TCP"}]}]]'
+expect_eq "no health port without mTLS" "$(q "$f" '[p["name"] for p in ctr()["ports"]] + [a for a in ctr()["args"] if "health" in a]')" '["https"]'
+render monitor --set serviceMonitor.enabled=true --set networkPolicy.enabled=true
+expect_eq "ServiceMonitor endpoint" "$(q "$work/monitor.yaml" 'one("ServiceMonitor")["spec"]["endpoints"][0]')" \
   '{"interval":"30s","path":"/metrics","port":"https","scheme":"https","scrapeTimeout":"10s","tlsConfig":{"ca":{"secret":{"key":"ca.crt","name":"rg-rootgate-tls"}},"serverName":"rg-rootgate.rootgate.svc"}}'
-expect_eq "NetworkPolicy" "$(q "$k" '[one("NetworkPolicy")["spec"][x] for x in ("policyTypes", "ingress")]')" \
+expect_eq "NetworkPolicy" "$(q "$work/monitor.yaml" '[one("NetworkPolicy")["spec"][x] for x in ("policyTypes", "ingress")]')" \
   '[["Ingress"],[{"ports":[{"port":10250,"protocol":"TCP"}]}]]'
 expect_eq "registry auth and client CA flags" "$(q "$k" '[a for a in ctr()["args"] if a.startswith(("--registry-auth", "--client-ca"))]')" \
   '["--client-ca=/etc/rootgate/client-ca/ca.crt","--registry-auth=/etc/rootgate/registry/.dockerconfigjson"]'

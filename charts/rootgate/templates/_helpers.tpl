@@ -92,3 +92,15 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- toYaml $out }}
 {{- end }}
+
+{{/* Port and scheme of the probes: HTTPS on the webhook port, or plain HTTP on healthPort when
+mTLS is on (the kubelet has no client certificate). */}}
+{{- define "rootgate.probeEndpoint" -}}
+{{- if .Values.clientCA.enabled -}}
+port: health
+scheme: HTTP
+{{- else -}}
+port: https
+scheme: HTTPS
+{{- end }}
+{{- end }}
