@@ -134,6 +134,21 @@ void PrintLocalRunHelp(std::ostream& out, const DevCertificates& dev, const List
       << std::flush;
 }
 
+void LogListening(const ServeOptions& o, const WebhookState& state, const ListenAddress& bound,
+                  const std::string& health_address, double ready_ms) {
+  const auto policy = state.policy.Get();
+  Log(spdlog::level::info, "listening",
+      {{"address", bound.ToString()},
+       {"health_address", health_address},
+       {"mtls", !o.client_ca.empty()},
+       {"policy", o.policy_file.empty() ? "built-in" : o.policy_file},
+       {"preset", policy::PresetName(policy->preset)},
+       {"mode", policy::ModeName(policy->mode)},
+       {"certificate_sha256", state.tls.Get()->fingerprint()},
+       {"version", ROOTGATE_VERSION},
+       {"startup_ms", ready_ms}});
+}
+
 // The optional plain-HTTP listener for probes and scrapes: the GET endpoints only.
 class HealthServer {
  public:
@@ -195,18 +210,8 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   const auto ready_ms = std::chrono::duration<double, std::milli>(steady_clock::now() - started).count();
   if (tls_files.dev) PrintLocalRunHelp(out, *tls_files.dev, bound.value());
-  const auto policy = state.policy.Get();
-  Log(spdlog::level::info, "listening",
-      {{"address", bound.value().ToString()},
-       {"health_address", o.health_listen ? health_bound.value().ToString() : ""},
-       {"mtls", !o.client_ca.empty()},
-       {"policy", o.policy_file.empty() ? "built-in" : o.policy_file},
-       {"preset", policy::PresetName(policy->preset)},
-       {"mode", policy::ModeName(policy->mode)},
-       {"certificate_sha256", state.tls.Get()->fingerprint()},
-       {"version", ROOTGATE_VERSION},
-       {"startup_ms", ready_ms}});
-
+  LogListening(o, state, bound.value(), o.health_listen ? health_bound.value().ToString() : "",
+               ready_ms);
   reloader.Start();
   ShutdownSignals signals(
       o.grace_period,
