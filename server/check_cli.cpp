@@ -7,8 +7,11 @@
 
 #include "server/check.h"
 #include "server/check_input.h"
+#include "server/check_resolve.h"
+#include "server/duration.h"
 #include "server/files.h"
 #include "server/policy_source.h"
+#include "server/registry_options.h"
 
 namespace rootgate::server {
 
@@ -17,13 +20,21 @@ namespace {
 constexpr const char* kCheckUsage =
     "usage: rootgate check [--policy FILE | --preset NAME] [-o text|json|junit|sarif]\n"
     "                      [--type auto|manifest|dockerfile|image-config]\n"
-    "                      [--build-arg NAME=VALUE]... [--target STAGE] PATH... | -\n";
+    "                      [--build-arg NAME=VALUE]... [--target STAGE]\n"
+    "                      [--resolve-images [--registry-timeout DUR] [registry flags]] PATH... | -\n"
+    "  --resolve-images                 read each image's USER from its registry when the spec\n"
+    "                                   does not fix the user\n"
+    "  --registry-timeout DUR           time for all lookups together (default 30s)\n";
 
 struct CheckArgs {
   std::string policy_file, preset;
   OutputFormat format = OutputFormat::kText;
   std::vector<std::string> paths;
   InputOptions input;               // --type, --build-arg, --target
+  bool resolve_images = false;      // --resolve-images
+  bool registry_flags = false;      // any registry flag given
+  RegistryOptions registry;         // --allow-registry, --insecure-registry, ...
+  std::chrono::nanoseconds registry_timeout = std::chrono::seconds(30);
 };
 
 std::optional<OutputFormat> FormatFromName(const std::string& name) {
@@ -80,8 +91,18 @@ Result<CheckArgs> ParseCheckArgs(const std::vector<std::string>& args) {
       if (!v) return Error{v.error()};
       if (std::string error = ApplyInputFlag(arg, v.value(), &a); !error.empty()) return Error{error};
     } else if (arg == "--resolve-images") {
-      return Error{"--resolve-images: registry lookups are not built yet (see the images issue); "
-                   "use imageOverrides in a policy file"};
+      a.resolve_images = true;
+    } else if (arg == "--registry-timeout") {
+      auto v = value(arg.c_str());
+      if (!v) return Error{v.error()};
+      auto d = ParseGoDuration(v.value());
+      if (!d || d->count() <= 0) return Error{"--registry-timeout: expected a duration such as 30s"};
+      a.registry_timeout = *d;
+      a.registry_flags = true;
+    } else if (auto registry = ConsumeRegistryFlag(args, &i, &a.registry); !registry) {
+      return Error{registry.error()};
+    } else if (registry.value()) {
+      a.registry_flags = true;
     } else if (arg.size() > 1 && arg[0] == '-' && arg != "-") {
       return Error{"unknown flag " + arg};
     } else {
@@ -89,6 +110,7 @@ Result<CheckArgs> ParseCheckArgs(const std::vector<std::string>& args) {
     }
   }
   if (a.paths.empty()) return Error{"no input: give files, directories or - for stdin"};
+  if (a.registry_flags && !a.resolve_images) return Error{"registry flags need --resolve-images"};
   return a;
 }
 
@@ -97,7 +119,7 @@ Result<CheckArgs> ParseCheckArgs(const std::vector<std::string>& args) {
 int RunCheck(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   auto parsed = ParseCheckArgs(args);
   if (!parsed) {
-    err << "rootgate check: " << parsed.error() << "\n" << kCheckUsage;
+    err << "rootgate check: " << parsed.error() << "\n" << kCheckUsage << kRegistryFlagsHelp;
     return 2;
   }
   const CheckArgs& a = parsed.value();
@@ -106,9 +128,24 @@ int RunCheck(const std::vector<std::string>& args, std::ostream& out, std::ostre
     err << "rootgate check: " << policy.error() << "\n";
     return 2;
   }
-  const policy::NoImageFacts facts;
   CheckReport report;
-  CheckInputs(ExpandInputs(a.paths), a.input, policy.value(), facts, &report);
+  if (a.resolve_images) {
+    const SteadyClock clock;
+    std::unique_ptr<ImageResolver> resolver;
+    if (!a.registry.offline) {
+      auto built = BuildImageResolver(a.registry, clock, std::chrono::seconds(0));
+      if (!built) {
+        err << "rootgate check: " << built.error() << "\n";
+        return 2;
+      }
+      resolver = std::move(built).value();
+    }
+    CheckInputsWithLookups(ExpandInputs(a.paths), a.input, policy.value(), resolver.get(),
+                           clock.Now() + a.registry_timeout, &report);
+  } else {
+    const policy::NoImageFacts facts;
+    CheckInputs(ExpandInputs(a.paths), a.input, policy.value(), facts, &report);
+  }
   PrintReport(report, a.format, a.format == OutputFormat::kText && isatty(STDOUT_FILENO) == 1, out);
   for (const CheckError& e : report.errors) err << "rootgate check: " << e.ToString() << "\n";
   return ExitCode(report);

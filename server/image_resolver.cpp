@@ -1,0 +1,272 @@
+#include "server/image_resolver.h"
+
+#include <set>
+
+#include "policy/image_ref.h"
+#include "policy/image_user.h"
+#include "server/duration.h"
+
+namespace rootgate::server {
+
+struct ImageResolver::Cached {
+  bool ok = false;
+  ImageUsers users;
+  LookupError error;
+};
+
+namespace {
+
+using Kind = LookupError::Kind;
+
+std::string Took(std::chrono::nanoseconds d) {
+  return FormatDuration(std::chrono::round<std::chrono::milliseconds>(d));
+}
+
+// Where to fetch an image: its API host or its mirror, over HTTPS or (insecure) plain HTTP.
+Result<ImageLocation> Locate(const policy::ImageRef& ref, const RegistryLimits& limits) {
+  ImageLocation loc;
+  loc.registry = ref.registry;
+  loc.repository = ref.repository;
+  loc.reference = ref.digest.empty() ? ref.tag : ref.digest;
+  std::string host = ref.ApiHost();
+  if (const policy::RegistryMirror* m = limits.MirrorFor(ref.registry)) {
+    const size_t slash = m->mirror.find('/');
+    host = m->mirror.substr(0, slash);
+    if (slash != std::string::npos) loc.repository = m->mirror.substr(slash + 1) + "/" + ref.repository;
+  }
+  auto hp = SplitHostPort(host, 443);
+  if (!hp) return Error{hp.error()};
+  loc.insecure = limits.Insecure(hp.value());
+  if (loc.insecure && !hp.value().explicit_port) hp.value().port = 80;
+  loc.host = hp.value();
+  return loc;
+}
+
+std::string Label(const ImageLocation& loc) {
+  HostPort api = loc.host;
+  const std::string via = api.String();
+  const bool mirrored = via != loc.registry && !(loc.registry == "docker.io" && via == "registry-1.docker.io");
+  return loc.registry + (mirrored ? " via " + via : "");
+}
+
+// Rank of a platform's user: higher is more privileged.
+int Privilege(const PlatformUser& u) {
+  policy::ImageUser parsed = policy::ParseImageUser(u.user);
+  if (parsed.kind == policy::ImageUser::Kind::kName) parsed.passwd_uid = u.name_uid;
+  if (parsed.IsRoot()) return 4;
+  if (parsed.kind == policy::ImageUser::Kind::kName && !parsed.passwd_uid) return 3;
+  if (parsed.kind == policy::ImageUser::Kind::kInvalid) return 2;
+  return 1;
+}
+
+std::string Describe(const PlatformUser& u) {
+  return u.platform + (u.user.empty() ? " has no USER" : " has USER \"" + u.user + "\"");
+}
+
+std::string PasswdPart(const PlatformUser& u) {
+  if (u.name_uid) return "; uid " + std::to_string(*u.name_uid) + " in its /etc/passwd";
+  return u.passwd_note.empty() ? "" : "; " + u.passwd_note;
+}
+
+policy::ImageFact Unknown(std::string reason) {
+  return policy::ImageFact{false, "", "", std::move(reason)};
+}
+
+}  // namespace
+
+policy::ImageFact FactFromUsers(const ImageUsers& users, const std::string& label) {
+  if (users.users.empty()) return Unknown("registry " + label + ": no image manifest");
+  const PlatformUser* chosen = &users.users.front();
+  bool disagree = false;
+  for (const PlatformUser& u : users.users) {
+    disagree = disagree || u.user != chosen->user || u.name_uid != chosen->name_uid;
+    if (Privilege(u) > Privilege(*chosen)) chosen = &u;
+  }
+  std::string source = "registry " + label;
+  if (disagree) {
+    source += "; its platforms disagree:";
+    for (size_t i = 0; i < users.users.size(); ++i) source += (i ? ", " : " ") + Describe(users.users[i]);
+    source += "; the most privileged (" + chosen->platform + ") applies";
+  }
+  source += PasswdPart(*chosen);
+  return policy::ImageFact{true, chosen->user, source, "", chosen->name_uid};
+}
+
+ImageResolver::ImageResolver(std::unique_ptr<ImageUserFetcher> fetcher, const Clock& clock,
+                             ResolverOptions options)
+    : fetcher_(std::move(fetcher)), clock_(clock), options_(std::move(options)),
+      cache_(options_.cache_entries) {
+  for (size_t i = 0; i < std::max<size_t>(1, options_.workers); ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+}
+
+ImageResolver::~ImageResolver() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+void ImageResolver::WorkerLoop() {
+  while (true) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    job();
+  }
+}
+
+size_t ImageResolver::cache_size() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cache_.size();
+}
+
+void ImageResolver::ClearCache() {
+  std::lock_guard<std::mutex> lock(mu_);
+  cache_.Clear();
+  metrics_.cache_entries.store(0, std::memory_order_relaxed);
+}
+
+ImageResolver::Outcome ImageResolver::FromCache(const std::string& key, Clock::TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::optional<Outcome> hit = cache_.Get(key, now);
+  metrics_.cache_entries.store(static_cast<int64_t>(cache_.size()), std::memory_order_relaxed);
+  return hit ? *hit : nullptr;
+}
+
+void ImageResolver::Store(const std::string& key, const Outcome& outcome, bool by_digest) {
+  const auto now = clock_.Now();
+  std::optional<Clock::TimePoint> expires;  // nullopt: until evicted
+  bool keep = true;
+  if (!outcome->ok) {
+    expires = now + options_.failure_ttl;
+    keep = options_.failure_ttl.count() > 0;
+  } else if (!by_digest) {
+    expires = now + options_.tag_ttl;
+    keep = options_.tag_ttl.count() > 0;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (keep) cache_.Put(key, outcome, expires);
+  flights_.erase(key);
+  metrics_.cache_entries.store(static_cast<int64_t>(cache_.size()), std::memory_order_relaxed);
+}
+
+ImageResolver::Outcome ImageResolver::RunFetch(const ImageLocation& location, LookupSettings settings,
+                                               const RegistryLimits& limits, Clock::TimePoint deadline) {
+  auto cached = std::make_shared<Cached>();
+  const auto t0 = clock_.Now();
+  if (t0 >= deadline) {
+    cached->error = LookupFailure(Kind::kTimeout, "timed out waiting for a free lookup worker");
+    return cached;
+  }
+  settings.limits = &limits;
+  metrics_.fetches_in_flight.fetch_add(1, std::memory_order_relaxed);
+  Fetched<ImageUsers> r = fetcher_->Fetch(location, settings, deadline);
+  const auto took = clock_.Now() - t0;
+  metrics_.fetches_in_flight.fetch_sub(1, std::memory_order_relaxed);
+  metrics_.RecordFetch(took);
+  cached->ok = r.ok();
+  if (r.ok()) {
+    cached->users = std::move(r).value();
+  } else {
+    cached->error = r.error();
+    if (cached->error.kind == Kind::kTimeout) cached->error.message = "timed out after " + Took(took);
+  }
+  return cached;
+}
+
+std::shared_future<ImageResolver::Outcome> ImageResolver::Join(
+    const std::string& key, const ImageLocation& location, const LookupSettings& settings,
+    std::shared_ptr<const RegistryLimits> limits, Clock::TimePoint deadline) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = flights_.find(key); it != flights_.end()) {
+    metrics_.coalesced.fetch_add(1, std::memory_order_relaxed);
+    return it->second;
+  }
+  if (queue_.size() >= options_.max_pending) return {};
+  auto promise = std::make_shared<std::promise<Outcome>>();
+  std::shared_future<Outcome> future = promise->get_future().share();
+  flights_.emplace(key, future);
+  queue_.push_back([this, key, location, settings, limits, deadline, promise] {
+    Outcome outcome = RunFetch(location, settings, *limits, deadline);
+    Store(key, outcome, location.by_digest());
+    promise->set_value(std::move(outcome));
+  });
+  wake_.notify_one();
+  return future;
+}
+
+ResolvedImages ImageResolver::Resolve(const std::vector<std::string>& images,
+                                      const policy::Policy& policy, Clock::TimePoint deadline) {
+  const auto start = clock_.Now();
+  ResolvedImages out;
+  auto limits = std::make_shared<const RegistryLimits>(policy.registries, options_.allow_flags,
+                                                       options_.insecure_flags);
+  const LookupSettings settings{limits.get(), options_.platforms,
+                                policy.named_users == policy::NamedUsers::kResolve,
+                                options_.layer_byte_cap, options_.max_document};
+  std::string fingerprint = settings.resolve_names ? "|names" : "|";
+  for (const Platform& p : settings.platforms) fingerprint += "|" + p.String();
+  const Clock::TimePoint fetch_deadline = std::max(deadline, start + options_.background_budget);
+  struct Waiting {
+    std::string image, label;
+    std::shared_future<Outcome> future;
+  };
+  std::vector<Waiting> waiting;
+  std::set<std::string> seen;
+  for (const std::string& image : images) {
+    if (!seen.insert(image).second) continue;
+    auto ref = policy::ParseImageRef(image);
+    if (!ref) continue;
+    const std::string refusal = limits->RegistryRefusal(ref.value().registry);
+    if (!refusal.empty()) {
+      out.facts.Set(image, Unknown("registry " + ref.value().registry + ": not looked up, " + refusal));
+      metrics_.Count(LookupResult::kRefused);
+      continue;
+    }
+    auto location = Locate(ref.value(), *limits);
+    if (!location) {
+      out.facts.Set(image, Unknown("registry " + ref.value().registry + ": " + location.error()));
+      metrics_.Count(LookupResult::kRefused);
+      continue;
+    }
+    const std::string key = location.value().Key() + fingerprint;
+    const std::string label = Label(location.value());
+    if (Outcome hit = FromCache(key, start)) {
+      out.facts.Set(image, hit->ok ? FactFromUsers(hit->users, label)
+                                   : Unknown("registry " + label + ": " + hit->error.message + " (cached)"));
+      metrics_.Count(LookupResult::kCacheHit);
+      continue;
+    }
+    auto future = Join(key, location.value(), settings, limits, fetch_deadline);
+    if (!future.valid()) {
+      out.facts.Set(image, Unknown("registry " + label + ": too many registry lookups in flight"));
+      metrics_.Count(LookupResult::kOverloaded);
+      continue;
+    }
+    waiting.push_back({image, label, std::move(future)});
+  }
+  for (Waiting& w : waiting) {
+    if (w.future.wait_until(deadline) != std::future_status::ready) {
+      out.facts.Set(w.image, Unknown("registry " + w.label + ": timed out after " + Took(clock_.Now() - start)));
+      out.timed_out.push_back(w.image);
+      metrics_.Count(LookupResult::kTimeout);
+      continue;
+    }
+    const Outcome& o = w.future.get();
+    out.facts.Set(w.image, o->ok ? FactFromUsers(o->users, w.label) : Unknown("registry " + w.label + ": " + o->error.message));
+    metrics_.Count(o->ok ? LookupResult::kFetched : ResultOf(o->error.kind));
+    if (!o->ok && o->error.kind == Kind::kTimeout) out.timed_out.push_back(w.image);
+  }
+  return out;
+}
+
+}  // namespace rootgate::server
