@@ -12,6 +12,9 @@ packages+=(python3-yaml openssl curl)
 command -v npm >/dev/null || packages+=(npm)
 # tests/serve_test.py: the webhook over real TLS (standard library only), certificates, curl.
 packages+=(python3 openssl curl)
+# tests/registry_test.sh: loopback registries (plain, TLS + htpasswd), images built with umoci
+# and pushed with skopeo.
+packages+=(docker-registry umoci skopeo apache2-utils)
 packages+=("$@")
 
 missing=()

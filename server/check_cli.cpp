@@ -140,8 +140,8 @@ int RunCheck(const std::vector<std::string>& args, std::ostream& out, std::ostre
       }
       resolver = std::move(built).value();
     }
-    CheckInputsWithLookups(ExpandInputs(a.paths), a.input, policy.value(), resolver.get(),
-                           clock.Now() + a.registry_timeout, &report);
+    CheckInputsWithLookups(ExpandInputs(a.paths), a.input, policy.value(), resolver.get(), clock,
+                           a.registry_timeout, &report);
   } else {
     const policy::NoImageFacts facts;
     CheckInputs(ExpandInputs(a.paths), a.input, policy.value(), facts, &report);

@@ -71,7 +71,8 @@ void CheckAll(const std::vector<Input>& inputs, const InputOptions& options,
 
 void CheckInputsWithLookups(const std::vector<InputPath>& paths, const InputOptions& options,
                             const policy::Policy& policy, ImageResolver* resolver,
-                            Clock::TimePoint deadline, CheckReport* report) {
+                            const Clock& clock, std::chrono::nanoseconds timeout,
+                            CheckReport* report) {
   const std::vector<Input> inputs = ReadAll(paths);
   if (resolver == nullptr) {
     CheckAll(inputs, options, policy, OfflineFacts(), report);
@@ -80,7 +81,7 @@ void CheckInputsWithLookups(const std::vector<InputPath>& paths, const InputOpti
   RecordingFacts recorder;
   CheckReport scratch;
   CheckAll(inputs, options, policy, recorder, &scratch);
-  const ResolvedImages resolved = resolver->Resolve(recorder.Images(), policy, deadline);
+  const ResolvedImages resolved = resolver->Resolve(recorder.Images(), policy, clock.Now() + timeout);
   CheckAll(inputs, options, policy, resolved.facts, report);
 }
 

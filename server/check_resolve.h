@@ -17,9 +17,10 @@
 namespace rootgate::server {
 
 // Like CheckInputs, with facts from `resolver` (nullptr: lookups are off, and the reply says
-// so). Unreadable inputs become whole-file errors.
+// so); the lookups together get `timeout`. Unreadable inputs become whole-file errors.
 void CheckInputsWithLookups(const std::vector<InputPath>& inputs, const InputOptions& options,
                             const policy::Policy& policy, ImageResolver* resolver,
-                            Clock::TimePoint deadline, CheckReport* report);
+                            const Clock& clock, std::chrono::nanoseconds timeout,
+                            CheckReport* report);
 
 }  // namespace rootgate::server

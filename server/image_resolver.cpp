@@ -18,8 +18,9 @@ namespace {
 
 using Kind = LookupError::Kind;
 
+// How long a lookup waited, to 10 ms: "2s", "250ms", "2.5s".
 std::string Took(std::chrono::nanoseconds d) {
-  return FormatDuration(std::chrono::round<std::chrono::milliseconds>(d));
+  return FormatDuration(std::chrono::round<std::chrono::duration<int64_t, std::centi>>(d));
 }
 
 // Where to fetch an image: its API host or its mirror, over HTTPS or (insecure) plain HTTP.

@@ -5,6 +5,9 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "server/registry_test_support.h"
 
 namespace {
@@ -147,6 +150,21 @@ TEST_CASE("RegistryClient: anonymous bearer flow, token cached") {
   }
 }
 
+TEST_CASE("RegistryClient: concurrent lookups that need one token make one token request") {
+  Rig rig;
+  rig.registry.auth = FakeRegistry::Auth::kBearer;
+  rig.registry.delay = std::chrono::milliseconds(20);
+  for (int i = 0; i < 8; ++i) rig.registry.AddImage("team/app", std::to_string(i), "1000");
+  std::vector<std::thread> threads;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&rig, &ok, i] { ok += rig.Fetch("team/app", std::to_string(i)).ok(); });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ok == 8);
+  CHECK(rig.registry.Count("/token") == 1);
+}
+
 TEST_CASE("RegistryClient: credentials for the token, basic auth, identity tokens") {
   Rig rig;
   rig.registry.auth = FakeRegistry::Auth::kBearer;
@@ -225,6 +243,24 @@ TEST_CASE("RegistryClient: blob redirects are followed, checked, and carry no cr
   auto looped = loop.Fetch("team/app", "1.0");
   REQUIRE_FALSE(looped.ok());
   CHECK(looped.error().message == "more than 3 redirects");
+}
+
+TEST_CASE("RegistryClient: the next vetted address when one refuses the connection") {
+  Rig rig;
+  rig.dns.table["registry.example"] = {"2001:db8::1", "93.184.216.34"};
+  rig.registry.refuse_addresses = {"2001:db8::1"};
+  rig.registry.AddImage("team/app", "1.0", "1000");
+  auto r = rig.Fetch("team/app", "1.0");
+  REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+  const auto log = rig.registry.Log();
+  REQUIRE(log.size() >= 2);
+  CHECK(log[0].target.address == "2001:db8::1");
+  CHECK(log[1].target.address == "93.184.216.34");
+  rig.registry.refuse_addresses = {"2001:db8::1", "93.184.216.34"};
+  auto down = rig.Fetch("team/app", "2.0");
+  REQUIRE_FALSE(down.ok());
+  CHECK(down.error().kind == Kind::kNetwork);
+  CHECK(down.error().message == "cannot connect to registry.example:443 (93.184.216.34)");
 }
 
 TEST_CASE("RegistryClient: a registry on a forbidden address, unless named") {

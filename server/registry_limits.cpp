@@ -198,7 +198,7 @@ bool RegistryLimits::NamedExactly(const HostPort& hp) const {
   return false;
 }
 
-Result<std::string> RegistryLimits::Vet(const HostResolver& resolver, const HostPort& hp) const {
+Result<std::vector<std::string>> RegistryLimits::Vet(const HostResolver& resolver, const HostPort& hp) const {
   auto addrs = resolver.Resolve(hp.host);
   if (!addrs) return Error{addrs.error()};
   const bool named = NamedExactly(hp);
@@ -209,7 +209,7 @@ Result<std::string> RegistryLimits::Vet(const HostResolver& resolver, const Host
                        " address" + (IsIpLiteral(hp.host) ? "" : " " + ip);
     return Error{what + ": refused (name it in registries.allow or --allow-registry to permit it)"};
   }
-  return addrs.value().front();
+  return addrs.value();
 }
 
 }  // namespace rootgate::server

@@ -76,10 +76,10 @@ class RegistryLimits {
   // The mirror for a registry, or nullptr.
   const policy::RegistryMirror* MirrorFor(std::string_view registry) const;
 
-  // Resolves `hp.host` and vets every address: the address to connect to, or the reason why
-  // not, e.g. "127.0.0.1:5000 resolves to loopback address 127.0.0.1: refused (name it in
-  // registries.allow or --allow-registry to permit it)".
-  Result<std::string> Vet(const HostResolver& resolver, const HostPort& hp) const;
+  // Resolves `hp.host` and vets every address: the addresses to connect to (in resolver order),
+  // or the reason why not, e.g. "127.0.0.1:5000 resolves to loopback address 127.0.0.1: refused
+  // (name it in registries.allow or --allow-registry to permit it)".
+  Result<std::vector<std::string>> Vet(const HostResolver& resolver, const HostPort& hp) const;
 
  private:
   bool NamedExactly(const HostPort& hp) const;

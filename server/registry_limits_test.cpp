@@ -114,7 +114,7 @@ TEST_CASE("RegistryLimits::Vet: forbidden addresses unless named exactly") {
   p.allow = {"*.example", "meta.example:8443", "ghcr.io"};
   p.mirrors = {{"docker.io", "mirror.corp.example"}};
   RegistryLimits limits(p, {"127.0.0.1:5000"}, {});
-  CHECK(limits.Vet(dns, HP("ghcr.io")).value() == "140.82.121.33");
+  CHECK(limits.Vet(dns, HP("ghcr.io")).value() == std::vector<std::string>{"140.82.121.33"});
   auto sneaky = limits.Vet(dns, HP("sneaky.example"));  // a wildcard does not lift the limit
   REQUIRE_FALSE(sneaky.ok());
   CHECK(Has(sneaky.error(), "sneaky.example resolves to loopback address 127.0.0.1: refused"));
@@ -123,7 +123,7 @@ TEST_CASE("RegistryLimits::Vet: forbidden addresses unless named exactly") {
   REQUIRE_FALSE(meta.ok());
   CHECK(Has(meta.error(), "cloud metadata"));
   CHECK(limits.Vet(dns, HP("meta.example:8443")).ok());
-  CHECK(limits.Vet(dns, HP("127.0.0.1:5000")).value() == "127.0.0.1");
+  CHECK(limits.Vet(dns, HP("127.0.0.1:5000")).value() == std::vector<std::string>{"127.0.0.1"});
   auto other_port = limits.Vet(dns, HP("127.0.0.1:5001"));
   REQUIRE_FALSE(other_port.ok());
   CHECK(Has(other_port.error(), "127.0.0.1:5001 is a loopback address: refused"));

@@ -102,6 +102,23 @@ void TokenCache::Put(const std::string& key, std::string token, SteadyTime expir
   tokens_[key] = {std::move(token), expires};
 }
 
+TokenCache::KeyLock TokenCache::LockKey(const std::string& key) {
+  std::shared_ptr<std::mutex> m;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (fetching_.size() >= 1024) {  // bounded; mutexes still held elsewhere stay alive
+      for (auto it = fetching_.begin(); it != fetching_.end();) {
+        it = it->second.use_count() == 1 ? fetching_.erase(it) : std::next(it);
+      }
+    }
+    auto& slot = fetching_[key];
+    if (!slot) slot = std::make_shared<std::mutex>();
+    m = slot;
+  }
+  KeyLock held{m, std::unique_lock<std::mutex>(*m)};
+  return held;
+}
+
 size_t TokenCache::size() {
   std::lock_guard<std::mutex> lock(mu_);
   return tokens_.size();
@@ -165,7 +182,7 @@ RegistrySession::RegistrySession(const SessionDeps& deps, HostPort registry, boo
     : deps_(deps), registry_(std::move(registry)), insecure_(insecure),
       repository_(std::move(repository)), deadline_(deadline) {}
 
-Fetched<HttpTarget> RegistrySession::Target(const Url& url, bool registry_hop) {
+Fetched<std::vector<std::string>> RegistrySession::Addresses(const Url& url, bool registry_hop) {
   const std::string where = Endpoint(url.host);
   if (!registry_hop) {
     const std::string refusal = deps_.limits.HopRefusal(url.host);
@@ -177,29 +194,34 @@ Fetched<HttpTarget> RegistrySession::Target(const Url& url, bool registry_hop) {
   }
   auto cached = vetted_.find(where);
   if (cached == vetted_.end()) {
-    auto address = deps_.limits.Vet(deps_.resolver, url.host);
-    if (!address) {
-      const bool dns = address.error().rfind("cannot resolve", 0) == 0;
-      return LookupFailure(dns ? Kind::kNetwork : Kind::kRefused, address.error());
+    auto addresses = deps_.limits.Vet(deps_.resolver, url.host);
+    if (!addresses) {
+      const bool dns = addresses.error().rfind("cannot resolve", 0) == 0;
+      return LookupFailure(dns ? Kind::kNetwork : Kind::kRefused, addresses.error());
     }
-    cached = vetted_.emplace(where, address.value()).first;
+    cached = vetted_.emplace(where, addresses.value()).first;
   }
-  return HttpTarget{url.tls, url.host, cached->second};
+  return cached->second;
 }
 
+// One exchange with the URL's host: its vetted addresses tried in order while they refuse the
+// connection (a name with IPv6 and IPv4 addresses, a server listening on one of them).
 Fetched<RegistryHttpResponse> RegistrySession::Exchange(RegistryHttpRequest request, const Url& url,
                                                         bool registry_hop) {
-  auto target = Target(url, registry_hop);
-  if (!target.ok()) return target.error();
-  request.target = target.value();
+  auto addresses = Addresses(url, registry_hop);
+  if (!addresses.ok()) return addresses.error();
   request.path = url.path;
   request.deadline = deadline_;
-  ++exchanges_;
-  TransportResult result = deps_.transport.Send(request);
-  if (auto* e = std::get_if<TransportError>(&result)) {
-    return FromTransport(*e, url.host, request.target.address, registry_hop);
+  TransportError last;
+  for (const std::string& address : addresses.value()) {
+    request.target = HttpTarget{url.tls, url.host, address};
+    ++exchanges_;
+    TransportResult result = deps_.transport.Send(request);
+    if (auto* response = std::get_if<RegistryHttpResponse>(&result)) return std::move(*response);
+    last = std::get<TransportError>(result);
+    if (last.kind != TransportError::Kind::kConnect) break;
   }
-  return std::get<RegistryHttpResponse>(std::move(result));
+  return FromTransport(last, url.host, request.target.address, registry_hop);
 }
 
 // Sends `request` to `start` and follows redirects. `authorization` goes only to start's host.
@@ -284,6 +306,9 @@ Fetched<std::string> RegistrySession::BearerToken(const std::string& realm, cons
                                                   const std::string& scope) {
   const auto cred = deps_.credentials ? deps_.credentials->For(registry_.String()) : std::nullopt;
   const std::string key = realm + "\n" + service + "\n" + scope + "\n" + (cred ? "creds" : "anonymous");
+  if (auto cached = deps_.tokens.Get(key, deps_.now())) return *cached;
+  // One token request per key at a time; waiting here is bounded by the other's deadline.
+  const TokenCache::KeyLock one_at_a_time = deps_.tokens.LockKey(key);
   if (auto cached = deps_.tokens.Get(key, deps_.now())) return *cached;
   auto realm_url = ParseUrl(realm, nullptr);
   if (!realm_url) return LookupFailure(Kind::kRefused, "token realm: " + realm_url.error());

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -25,10 +26,18 @@ class TokenCache {
   std::optional<std::string> Get(const std::string& key, SteadyTime now);
   void Put(const std::string& key, std::string token, SteadyTime expires);
   size_t size();
+  // A lock per key, held while a token is fetched, so concurrent lookups that need the same
+  // token make one token request (the others then find it cached).
+  struct KeyLock {
+    std::shared_ptr<std::mutex> mutex;  // declared first: outlives `lock`
+    std::unique_lock<std::mutex> lock;
+  };
+  KeyLock LockKey(const std::string& key);
 
  private:
   std::mutex mu_;
   std::map<std::string, std::pair<std::string, SteadyTime>> tokens_;
+  std::map<std::string, std::shared_ptr<std::mutex>> fetching_;
 };
 
 // What a session needs from the process; all outlive it.
@@ -71,7 +80,8 @@ class RegistrySession {
   int exchanges() const { return exchanges_; }
 
  private:
-  Fetched<HttpTarget> Target(const Url& url, bool first_hop);
+  // The vetted addresses of the URL's host, in the order to try them.
+  Fetched<std::vector<std::string>> Addresses(const Url& url, bool registry_hop);
   Fetched<RegistryHttpResponse> Exchange(RegistryHttpRequest request, const Url& url, bool first_hop);
   Fetched<RegistryHttpResponse> Follow(const Url& start, RegistryHttpRequest request,
                                        const std::string& authorization, bool* from_registry);
@@ -87,7 +97,7 @@ class RegistrySession {
   std::string repository_;
   SteadyTime deadline_;
   std::string authorization_;                 // the registry's Authorization header value
-  std::map<std::string, std::string> vetted_;  // host:port → the address it was vetted at
+  std::map<std::string, std::vector<std::string>> vetted_;  // host:port → its vetted addresses
   int exchanges_ = 0;
 };
 

@@ -82,6 +82,7 @@ class FakeRegistry final : public RegistryTransport {
   std::string blob_redirect;      // non-empty: blobs answer 307 to this + digest
   std::string wrong_content_digest;  // non-empty: sent as Docker-Content-Digest
   std::chrono::milliseconds delay{0};
+  std::vector<std::string> refuse_addresses;  // connections to these fail (kConnect)
 
   std::map<std::string, std::pair<std::string, std::string>> manifests;  // repo@ref → body, type
   std::map<std::string, std::string> blobs;                              // digest → bytes
@@ -144,6 +145,9 @@ class FakeRegistry final : public RegistryTransport {
       RegistryHttpRequest copy = r;
       copy.on_body = nullptr;
       log_.push_back(std::move(copy));
+    }
+    for (const std::string& a : refuse_addresses) {
+      if (a == r.target.address) return TransportError{TransportError::Kind::kConnect, "refused"};
     }
     if (delay.count() > 0) {
       const auto until = std::min(std::chrono::steady_clock::now() + delay, r.deadline);

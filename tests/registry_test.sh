@@ -1,0 +1,269 @@
+#!/usr/bin/env bash
+# Registry lookups against real registries on loopback: Debian's docker-registry (plain HTTP;
+# and TLS with a test CA and htpasswd basic auth), images built with umoci and pushed with
+# skopeo, checked through `rootgate check --resolve-images` (and `rootgate serve` when it takes
+# the registry flags); plus tests/registry_fake.py for the bearer flow and faults (stall,
+# oversized manifest, redirects to loopback and to the metadata address, basic auth without
+# credentials). Expected verdicts come from SEMANTICS.md ("The image's user").
+# usage: tests/registry_test.sh path/to/rootgate [path/to/rootgate_registry_bench]
+set -uo pipefail
+bin="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+bench="${2:-}"
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(dirname "$here")"
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+  wait 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+fails=0; passes=0
+pass() { passes=$((passes + 1)); }
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+expect_eq() { if [ "$2" == "$3" ]; then pass; else fail "$1: got [$2], want [$3]"; fi; }
+expect_contains() { if grep -qF -- "$3" <<<"$2"; then pass; else fail "$1: [$3] not in: $2"; fi; }
+
+"$root/scripts/deps.sh" docker-registry umoci skopeo apache2-utils openssl python3 jq curl >&2 ||
+  { echo "registry_test: cannot install docker-registry/umoci/skopeo; skipped" >&2; exit 77; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_http() { # url: until it answers at all (any status), 10 s at most
+  for _ in $(seq 100); do
+    curl -sk -o /dev/null -m 1 "$1" && return 0
+    sleep 0.1
+  done
+  echo "registry_test: $1 did not come up" >&2; return 1
+}
+
+# --- registries ----------------------------------------------------------------------------
+plain_port=$(free_port)
+tls_port=$(free_port)
+mkdir -p "$work/plain/data" "$work/tls/data" "$work/certs"
+cat >"$work/plain/config.yml" <<EOF
+version: 0.1
+log: {level: warn, accesslog: {disabled: false}}
+storage: {filesystem: {rootdirectory: $work/plain/data}}
+http: {addr: 127.0.0.1:$plain_port}
+EOF
+# A test CA and a serving certificate for localhost / 127.0.0.1; htpasswd (bcrypt) user:pass.
+(cd "$work/certs" &&
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=rootgate-test-ca &&
+  openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr -subj /CN=localhost &&
+  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext &&
+  openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem -days 2 -extfile ext &&
+  mkdir -p skopeo && cp ca.pem skopeo/ca.crt) >/dev/null 2>&1 || { fail "test certificates"; exit 1; }
+htpasswd -Bbn user pass >"$work/tls/htpasswd"
+cat >"$work/tls/config.yml" <<EOF
+version: 0.1
+log: {level: warn, accesslog: {disabled: false}}
+storage: {filesystem: {rootdirectory: $work/tls/data}}
+auth: {htpasswd: {realm: rootgate-test, path: $work/tls/htpasswd}}
+http:
+  addr: 127.0.0.1:$tls_port
+  tls: {certificate: $work/certs/srv.pem, key: $work/certs/srv.key}
+EOF
+docker-registry serve "$work/plain/config.yml" >"$work/plain/log" 2>&1 & pids+=($!)
+docker-registry serve "$work/tls/config.yml" >"$work/tls/log" 2>&1 & pids+=($!)
+wait_http "http://127.0.0.1:$plain_port/v2/" && wait_http "https://127.0.0.1:$tls_port/v2/" || exit 1
+plain="127.0.0.1:$plain_port"
+tls="localhost:$tls_port"
+
+# --- images (umoci) ------------------------------------------------------------------------
+oci="$work/oci"
+umoci init --layout "$oci" >/dev/null
+passwd=$'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\nadmin:x:0:0:admin:/:/bin/sh\n'
+mk_image() { # tag user [arch] [with-passwd]
+  umoci new --image "$oci:$1" >/dev/null
+  if [ -n "${4:-}" ]; then
+    umoci unpack --image "$oci:$1" "$work/bundle" >/dev/null
+    mkdir -p "$work/bundle/rootfs/etc"
+    printf '%s' "$passwd" >"$work/bundle/rootfs/etc/passwd"
+    umoci repack --image "$oci:$1" "$work/bundle" >/dev/null
+    rm -rf "$work/bundle"
+  fi
+  local user=()
+  [ -n "$2" ] && user=(--config.user "$2")
+  umoci config --image "$oci:$1" "${user[@]}" --os linux --architecture "${3:-amd64}" >/dev/null
+}
+push() { # tag dest [skopeo flags]
+  local tag=$1 dest=$2; shift 2
+  skopeo copy -q "$@" "oci:$oci:$tag" "docker://$dest" >/dev/null 2>"$work/skopeo.err" ||
+    fail "push $tag to $dest: $(cat "$work/skopeo.err")"
+}
+declare -A users=([empty]="" [zero]="0" [root]="root" [zerozero]="0:0" [u1000]="1000"
+                  [u1000g]="1000:1000" [plus5]="+5" [app]="app" [admin]="admin")
+for tag in "${!users[@]}"; do
+  passwd_layer=""
+  [ "$tag" == app ] || [ "$tag" == admin ] && passwd_layer=yes
+  mk_image "$tag" "${users[$tag]}" amd64 "$passwd_layer"
+  push "$tag" "$plain/team/$tag:1" --dest-tls-verify=false
+done
+push u1000 "$plain/team/docker-u1000:1" --dest-tls-verify=false --format v2s2
+push empty "$plain/team/coalesce:1" --dest-tls-verify=false
+push u1000 "$tls/team/private:1" --dest-cert-dir "$work/certs/skopeo" --dest-creds user:pass
+# A multi-platform index whose platforms disagree: amd64 has no USER, arm64 runs as 1000.
+mk_image multi-amd "" amd64
+mk_image multi-arm "1000" arm64
+desc() { jq -c --arg t "$1" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"]==$t) | del(.annotations)' "$oci/index.json"; }
+jq -nc --argjson a "$(desc multi-amd)" --argjson b "$(desc multi-arm)" \
+  '{schemaVersion:2, mediaType:"application/vnd.oci.image.index.v1+json",
+    manifests:[($a|.platform={os:"linux",architecture:"amd64"}), ($b|.platform={os:"linux",architecture:"arm64"})]}' \
+  | tr -d '\n' >"$work/index.json"
+idx_digest=$(sha256sum "$work/index.json" | cut -d' ' -f1)
+cp "$work/index.json" "$oci/blobs/sha256/$idx_digest"
+jq --arg d "sha256:$idx_digest" --argjson s "$(stat -c %s "$work/index.json")" \
+  '.manifests += [{mediaType:"application/vnd.oci.image.index.v1+json", digest:$d, size:$s,
+                   annotations:{"org.opencontainers.image.ref.name":"multi"}}]' "$oci/index.json" >"$work/ix" &&
+  mv "$work/ix" "$oci/index.json"
+push multi "$plain/team/multi:1" --dest-tls-verify=false --all
+
+# --- manifests ------------------------------------------------------------------------------
+pod() { # name image [securityContext json]
+  printf -- '---\napiVersion: v1\nkind: Pod\nmetadata: {name: %s, namespace: demo}\nspec:\n  containers:\n  - name: c\n    image: "%s"\n' "$1" "$2"
+  [ -n "${3:-}" ] && printf '    securityContext: %s\n' "$3"
+  return 0
+}
+{
+  for tag in empty zero root zerozero u1000 u1000g plus5 app admin; do pod "$tag" "$plain/team/$tag:1"; done
+  pod docker-u1000 "$plain/team/docker-u1000:1"
+  pod multi "$plain/team/multi:1"
+  pod app-nonroot "$plain/team/app:1" '{runAsNonRoot: true}'
+  pod missing "$plain/team/missing:1"
+} >"$work/pods.yaml"
+verdicts() { jq -r '.results[] | "\(.name) \(if .allowed then "allow" else "deny" end) \([.violations[].rule]|unique|join(",")) \([.warnings[].rule]|unique|join(","))"'; }
+run_check() { # sets out, err, code
+  out="$("$bin" check -o json --resolve-images "$@" 2>"$work/stderr")"; code=$?; err="$(cat "$work/stderr")"
+}
+message_of() { jq -r --arg n "$1" '.results[] | select(.name==$n) | [.violations[].message, .warnings[].message] | join(" | ")' <<<"$out"; }
+
+# --- 1. plain registry, default policy (named users assumed non-root) --------------------
+run_check --allow-registry "$plain" --insecure-registry "$plain" "$work/pods.yaml"
+expect_eq "plain: exit code" "$code" 1
+expect_eq "plain: verdicts" "$(verdicts <<<"$out")" "empty deny rootUser 
+zero deny rootUser 
+root deny rootUser 
+zerozero deny rootUser 
+u1000 allow  
+u1000g allow  
+plus5 allow  
+app allow  unknownUser
+admin allow  unknownUser
+docker-u1000 allow  
+multi deny rootUser 
+app-nonroot deny unknownUser 
+missing deny unknownUser "
+expect_contains "plain: no USER from the registry" "$(message_of empty)" "image $plain/team/empty:1 has no USER (registry $plain)"
+expect_contains "plain: missing image" "$(message_of missing)" "registry $plain: manifest not found (404"
+expect_contains "plain: app assumed" "$(message_of app)" 'has USER "app"'
+
+# --- 2. namedUsers: resolve reads /etc/passwd from the layers ------------------------------
+printf 'namedUsers: resolve\n' >"$work/resolve.yaml"
+run_check --policy "$work/resolve.yaml" --allow-registry "$plain" --insecure-registry "$plain" "$work/pods.yaml"
+expect_eq "resolve: app" "$(verdicts <<<"$out" | grep '^app ')" "app allow  "
+expect_eq "resolve: admin is uid 0" "$(verdicts <<<"$out" | grep '^admin ')" "admin deny rootUser "
+expect_contains "resolve: admin message" "$(message_of admin)" "uid 0 in its /etc/passwd"
+expect_contains "resolve: runAsNonRoot names the uid" "$(message_of app-nonroot)" 'numeric UID of "app" (1000)'
+
+# --- 3. platforms ---------------------------------------------------------------------------
+pod multi "$plain/team/multi:1" >"$work/multi.yaml"
+run_check --allow-registry "$plain" --insecure-registry "$plain" --platform linux/arm64 "$work/multi.yaml"
+expect_eq "arm64 only" "$(verdicts <<<"$out")" "multi allow  "
+run_check --allow-registry "$plain" --insecure-registry "$plain" --platform linux/amd64,linux/arm64 "$work/multi.yaml"
+expect_eq "both platforms" "$(verdicts <<<"$out")" "multi deny rootUser "
+expect_contains "platforms disagree" "$(message_of multi)" "its platforms disagree: linux/amd64 has no USER, linux/arm64 has USER \"1000\"; the most privileged (linux/amd64) applies"
+run_check --allow-registry "$plain" --insecure-registry "$plain" --platform linux/s390x "$work/multi.yaml"
+expect_contains "no such platform" "$(message_of multi)" "no manifest for linux/s390x in the index"
+
+# --- 4. loopback refused unless allowed -----------------------------------------------------
+pod u1000 "$plain/team/u1000:1" >"$work/one.yaml"
+run_check --insecure-registry "$plain" "$work/one.yaml"
+expect_eq "loopback refused" "$(verdicts <<<"$out")" "u1000 deny unknownUser "
+expect_contains "loopback reason" "$(message_of u1000)" "$plain is a loopback address: refused (name it in registries.allow or --allow-registry"
+run_check --allow-registry "$plain" "$work/one.yaml"  # HTTPS to a plain-HTTP registry
+expect_contains "TLS by default" "$(message_of u1000)" "TLS handshake failed"
+run_check --offline "$work/one.yaml"
+expect_contains "offline" "$(message_of u1000)" "registry lookups are off (--offline)"
+run_check --allow-registry "127.0.0.1:$(free_port)" --insecure-registry 127.0.0.1 "$work/one.yaml"
+expect_contains "allow list" "$(message_of u1000)" "not in registries.allow or --allow-registry"
+out="$("$bin" check --allow-registry "$plain" "$work/one.yaml" 2>&1)"; code=$?
+expect_eq "registry flags need --resolve-images" "$code" 2
+
+# --- 5. TLS registry with a test CA and htpasswd basic auth --------------------------------
+pod private "$tls/team/private:1" >"$work/private.yaml"
+printf '{"auths": {"%s": {"auth": "%s"}}}\n' "$tls" "$(printf user:pass | base64)" >"$work/auth.json"
+printf '{"auths": {"%s": {"username": "user", "password": "wrong"}}}\n' "$tls" >"$work/bad-auth.json"
+run_check --allow-registry "$tls" --registry-ca "$work/certs/ca.pem" --registry-auth "$work/auth.json" "$work/private.yaml"
+expect_eq "tls+auth" "$(verdicts <<<"$out")" "private allow  "
+run_check --allow-registry "$tls" --registry-ca "$work/certs/ca.pem" "$work/private.yaml"
+expect_contains "401 without credentials" "$(message_of private)" "authentication required (401) and no credentials for $tls"
+run_check --allow-registry "$tls" --registry-ca "$work/certs/ca.pem" --registry-auth "$work/bad-auth.json" "$work/private.yaml"
+expect_contains "wrong credentials" "$(message_of private)" "unauthorized (401"
+expect_eq "no password in the reply" "$(grep -c wrong <<<"$out$err")" 0
+run_check --allow-registry "$tls" --registry-auth "$work/auth.json" "$work/private.yaml"
+expect_contains "unknown CA" "$(message_of private)" "TLS certificate verification failed"
+
+# --- 6. the fake registry: bearer flow and faults --------------------------------------------
+start_fake() { # mode [args...]: sets fake_port
+  local log="$work/fake-$1.log"
+  : >"$log"
+  python3 "$here/registry_fake.py" "$@" --log "$log" >"$work/fake.port" 2>/dev/null & pids+=($!)
+  for _ in $(seq 50); do [ -s "$work/fake.port" ] && break; sleep 0.1; done
+  fake_port=$(head -1 "$work/fake.port")
+}
+fake_check() { # mode-port name: check one pod against the fake on that port
+  pod "$2" "127.0.0.1:$1/team/app:${3:-1}" >"$work/fake.yaml"
+  # Plain HTTP to any loopback port, so that redirects meet the address checks.
+  run_check --allow-registry "127.0.0.1:$1" --insecure-registry 127.0.0.1 "$work/fake.yaml"
+}
+start_fake bearer --user 1000
+{ pod a "127.0.0.1:$fake_port/team/app:1"; pod b "127.0.0.1:$fake_port/team/app:2"; } >"$work/bearer.yaml"
+run_check --allow-registry "127.0.0.1:$fake_port" --insecure-registry "127.0.0.1:$fake_port" "$work/bearer.yaml"
+expect_eq "bearer: verdicts" "$(verdicts <<<"$out")" "a allow  
+b allow  "
+expect_eq "bearer: one token for both" "$(grep -c '^TOKEN /token?service=fake-registry&scope=repository%3Ateam%2Fapp%3Apull' "$work/fake-bearer.log")" 1
+start_fake basic
+fake_check "$fake_port" basic
+expect_contains "basic without credentials" "$(message_of basic)" "authentication required (401) and no credentials"
+start_fake huge
+fake_check "$fake_port" huge
+expect_contains "oversized manifest" "$(message_of huge)" "manifest larger than 4 MiB"
+other=$(free_port)
+start_fake redirect --target "http://127.0.0.1:$other/blob/"
+fake_check "$fake_port" loop
+expect_contains "redirect to loopback" "$(message_of loop)" "127.0.0.1:$other is a loopback address: refused"
+start_fake redirect --target "http://169.254.169.254/latest/meta-data/"
+fake_check "$fake_port" meta
+expect_contains "redirect to metadata" "$(message_of meta)" "plain HTTP to 169.254.169.254:80 refused"
+start_fake redirect --target "https://169.254.169.254/latest/meta-data/"
+fake_check "$fake_port" meta2
+expect_contains "redirect to metadata (https)" "$(message_of meta2)" "169.254.169.254 is a cloud metadata address: refused"
+down=$(free_port)
+fake_check "$down" down
+expect_contains "registry down" "$(message_of down)" "cannot connect to 127.0.0.1:$down"
+start_fake stall
+pod stall "127.0.0.1:$fake_port/team/app:1" >"$work/stall.yaml"
+t0=$(date +%s%N)
+run_check --registry-timeout 2s --allow-registry "127.0.0.1:$fake_port" --insecure-registry "127.0.0.1:$fake_port" "$work/stall.yaml"
+elapsed_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect_eq "stall: verdict" "$(verdicts <<<"$out")" "stall deny unknownUser "
+expect_contains "stall: timed out" "$(message_of stall)" "registry 127.0.0.1:$fake_port: timed out after 2s"
+if [ "$elapsed_ms" -lt 3500 ]; then pass; else fail "stall: took ${elapsed_ms} ms for a 2s deadline"; fi
+
+# --- 7. coalescing and speed (rootgate_registry_bench), counted in the registry's log --------
+if [ -n "$bench" ]; then
+  figures="$("$bench" --image "$plain/team/coalesce:1" --allow-registry "$plain" --insecure-registry "$plain" \
+             --concurrency 100 --iterations 20000 2>&1)"
+  echo "$figures"
+  expect_contains "bench: coalesced" "$figures" "100 concurrent lookups"
+  expect_contains "bench: all answered" "$figures" "100 answered"
+  # 100 concurrent lookups, then the uncached runs: the access log tells the first fetch apart.
+  first_round=$(grep 'GET /v2/team/coalesce/manifests/1 HTTP' "$work/plain/log" | grep -c '"rootgate/')
+  uncached_runs=$(grep -oE 'median over [0-9]+' <<<"$figures" | grep -oE '[0-9]+$')
+  expect_eq "coalescing: manifest fetches in the registry's log" "$((first_round - uncached_runs))" 1
+fi
+
+echo "registry tests: $passes passed, $fails failed"
+[ "$fails" -eq 0 ]
