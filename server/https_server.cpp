@@ -95,7 +95,19 @@ void RouteHealthAndMetrics(httplib::Server& server, const WebhookState& state) {
   });
 }
 
+namespace {
+
+// cpp-httplib's default socket options add SO_REUSEPORT, which lets a second process bind the
+// same port and silently take half the connections; keep only SO_REUSEADDR (fast restarts).
+void ExclusivePortOptions(socket_t sock) {
+  const int yes = 1;
+  setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+}
+
+}  // namespace
+
 Result<ListenAddress> BindServer(httplib::Server& server, const ListenAddress& address) {
+  server.set_socket_options(ExclusivePortOptions);
   const std::vector<std::string> hosts =
       address.host.empty() ? std::vector<std::string>{"::", "0.0.0.0"}
                            : std::vector<std::string>{address.host};

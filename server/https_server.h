@@ -97,7 +97,8 @@ class HttpsServer {
 // The GET endpoints (/healthz, /readyz, /metrics) on `server`.
 void RouteHealthAndMetrics(httplib::Server& server, const WebhookState& state);
 
-// A ListenAddress bound on a plain httplib::Server (see HttpsServer::Bind).
+// A ListenAddress bound on a plain httplib::Server (see HttpsServer::Bind). The port is not
+// shared (no SO_REUSEPORT): a port another process holds is an error.
 Result<ListenAddress> BindServer(httplib::Server& server, const ListenAddress& address);
 
 }  // namespace rootgate::server

@@ -74,6 +74,11 @@ def test_fixtures_keepalive(ca, server_cert):
         review = subprocess.run([BIN, "review", "-"], input=body, capture_output=True)
         check(f"{name} same as review", json.loads(review.stdout) == reply, review.stderr)
 
+    second = subprocess.run([BIN, "serve", "--listen", f"127.0.0.1:{srv.port}", "--tls-cert", server_cert[0],
+                             "--tls-key", server_cert[1]], capture_output=True, timeout=10)
+    check("a port in use is an error (exit 1)", second.returncode == 1 and b"cannot listen" in second.stderr,
+          (second.returncode, second.stderr[-300:]))
+
     lines = [l for l in srv.lines() if l.get("msg") == "admission decision"]
     check("one log line per decision", len(lines) == 16, len(lines))
     want_fields = {"uid", "kind", "namespace", "name", "operation", "user", "decision", "rules", "duration_ms"}
