@@ -10,6 +10,7 @@
 #include "server/check_resolve.h"
 #include "server/duration.h"
 #include "server/files.h"
+#include "server/image_config_lookup.h"
 #include "server/policy_source.h"
 #include "server/registry_options.h"
 
@@ -20,17 +21,20 @@ namespace {
 constexpr const char* kCheckUsage =
     "usage: rootgate check [--policy FILE | --preset NAME] [-o text|json|junit|sarif]\n"
     "                      [--type auto|manifest|dockerfile|image-config]\n"
-    "                      [--build-arg NAME=VALUE]... [--target STAGE]\n"
+    "                      [--build-arg NAME=VALUE]... [--target STAGE] [--image REF]...\n"
     "                      [--resolve-images [--registry-timeout DUR] [registry flags]] PATH... | -\n"
     "  --resolve-images                 read each image's USER from its registry when the spec\n"
     "                                   does not fix the user\n"
-    "  --registry-timeout DUR           time for all lookups together (default 30s)\n";
+    "  --registry-timeout DUR           time for all lookups together (default 30s)\n"
+    "  --image REF                      check an image's config User from its registry\n"
+    "                                   (implies --resolve-images)\n";
 
 struct CheckArgs {
   std::string policy_file, preset;
   OutputFormat format = OutputFormat::kText;
   std::vector<std::string> paths;
   InputOptions input;               // --type, --build-arg, --target
+  std::vector<std::string> images;  // --image REF
   bool resolve_images = false;      // --resolve-images
   bool registry_flags = false;      // any registry flag given
   RegistryOptions registry;         // --allow-registry, --insecure-registry, ...
@@ -61,9 +65,8 @@ std::string ApplyInputFlag(const std::string& flag, const std::string& value, Ch
   } else if (flag == "--target") {
     a->input.dockerfile.target = value;
   } else if (flag == "--image") {
-    return "--image " + value + ": checking an image straight from its registry needs registry "
-           "lookups (issue 4), which are not built yet; give its config instead: "
-           "`skopeo inspect --config docker://" + value + " | rootgate check -`";
+    a->images.push_back(value);
+    a->resolve_images = true;  // an image is checked from its registry
   }
   return "";
 }
@@ -109,7 +112,9 @@ Result<CheckArgs> ParseCheckArgs(const std::vector<std::string>& args) {
       a.paths.push_back(arg);
     }
   }
-  if (a.paths.empty()) return Error{"no input: give files, directories or - for stdin"};
+  if (a.paths.empty() && a.images.empty()) {
+    return Error{"no input: give files, directories, - for stdin, or --image REF"};
+  }
   if (a.registry_flags && !a.resolve_images) return Error{"registry flags need --resolve-images"};
   return a;
 }
@@ -142,6 +147,7 @@ int RunCheck(const std::vector<std::string>& args, std::ostream& out, std::ostre
     }
     CheckInputsWithLookups(ExpandInputs(a.paths), a.input, policy.value(), resolver.get(), clock,
                            a.registry_timeout, &report);
+    CheckImageRefs(a.images, policy.value(), resolver.get(), clock, a.registry_timeout, &report);
   } else {
     const policy::NoImageFacts facts;
     CheckInputs(ExpandInputs(a.paths), a.input, policy.value(), facts, &report);

@@ -1,6 +1,7 @@
 #include "server/dockerfile_check.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "server/image_config_verdict.h"
 
@@ -15,6 +16,12 @@ using dockerfile::UserInstruction;
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 std::string LineOf(int line) { return "line " + std::to_string(line); }
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
 
 // The stage checked, the USER that decides its user (if any) and the stage at the chain's root.
 struct Chain {
@@ -83,6 +90,8 @@ void FromUser(const Chain& c, UserEvidence* e, UserWording* w) {
   }
   e->known = true;
   e->user = policy::ParseImageUser(u.value);
+  // A Windows image's administrator; no Linux image has a user by that name.
+  e->windows = EqualsNoCase(u.value, "ContainerAdministrator");
 }
 
 // Evidence and wording when no USER applies: the base of the chain decides.

@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <random>
 #include <string>
 
 #include "policy/policy_parse.h"
@@ -81,6 +82,13 @@ TEST_CASE("a named final USER is allowed with an unknownUser warning (assumed no
   const Outcome o = Check("FROM alpine\nRUN adduser -D app\nUSER app\n");
   CHECK(o.Verdict() == "allow warn unknownUser@3");
   CHECK(Has(o.Message(), "assumed non-root"));
+}
+
+TEST_CASE("USER ContainerAdministrator (any case) is the Windows root account") {
+  CHECK(Check("FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nUSER containeradministrator\n").Verdict() ==
+        "deny rootUser@2");
+  CHECK(Check("FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nUSER ContainerUser\n").Verdict() ==
+        "allow warn unknownUser@2");
 }
 
 TEST_CASE("a uid beyond 2147483647 is unknownUser (the kubelet refuses it)") {
@@ -177,6 +185,23 @@ TEST_CASE("DockerfileBaseImages lists the external base only when no USER decide
         std::vector<std::string>{"nginx:1.25"});
   CHECK(DockerfileBaseImages("FROM nginx\nUSER 1\n", {}).empty());
   CHECK(DockerfileBaseImages("FROM scratch\n", {}).empty());
+}
+
+TEST_CASE("arbitrary text never crashes the Dockerfile check and always gives a result or an error") {
+  // Pieces that stress the parser: quotes, escapes, substitutions, heredocs, directives.
+  const std::vector<std::string> pieces = {
+      "FROM ", "USER ", "ARG ", "ENV ", "RUN ", "COPY ", "ONBUILD ", "scratch", "alpine AS a", " a",
+      "${", "}", "$", "${X:-", "${X#", "'", "\"", "\\", "`", "\n", "\r\n", "<<EOF", "<<-'E'", "EOF",
+      "\t", "# escape=`", "# c", "=", ":", "0", "root", " ", "--platform=x ", "[\"a\"]", "\xff", std::string("\0x", 1)};
+  std::mt19937 rng(6);
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    const int n = static_cast<int>(rng() % 40);
+    for (int k = 0; k < n; ++k) text += pieces[rng() % pieces.size()];
+    CAPTURE(text);
+    const Outcome o = Check(text);
+    CHECK((o.report.results.size() == 1 || !o.report.errors.empty()));
+  }
 }
 
 }  // namespace

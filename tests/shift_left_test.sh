@@ -66,15 +66,41 @@ expect_contains "parse error names line" "$err" "Containerfile: line 2: unknown 
 expect_contains "rest of the file checked" "$out" "[rootUser] line 6, USER"
 expect_contains "other files checked" "$out" "ALLOW Dockerfile final"
 
+# Dogfood: rootgate's own image must not run as root (its final stage sets USER 65532:65532).
+if [ -f Dockerfile ]; then
+  run "$bin" check -o json Dockerfile
+  expect_eq "own Dockerfile allowed" "$(jq -r '.results[0].allowed' <<<"$out")" true
+fi
+
 # --- Image configs and --image ------------------------------------------------------------
 run "$bin" check -o json examples/image-configs
 expect_eq "image configs" "$(jq -r '[.results[] | "\(.name):\(.allowed)"] | join(" ")' <<<"$out")" ":true nginx:1.25:false example/app:2.0:true"
 printf '[{"Id":"sha256:1","RepoTags":["x:1"],"Config":{"User":"0:0"}}]' | run "$bin" check -
 expect_eq "docker inspect on stdin" "$code" 1
 expect_contains "docker inspect finding" "$out" "Config.User is \"0:0\""
-run "$bin" check --image nginx:1.25
-expect_eq "--image without registry lookups" "$code" 2
-expect_contains "--image says why" "$err" "registry lookups (issue 4)"
+# --image and Dockerfile bases read from a registry: tests/registry_fake.py serves one image
+# whose config User is given; loopback and plain HTTP must be allowed by name.
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null; rm -rf "$work"' EXIT
+start_fake() { # user: sets reg (host:port) of a fake registry serving that config User
+  python3 "$here/registry_fake.py" ok --user "$1" >"$work/fake.port" 2>/dev/null & pids+=($!)
+  for _ in $(seq 50); do [ -s "$work/fake.port" ] && break; sleep 0.1; done
+  reg="127.0.0.1:$(head -1 "$work/fake.port")"; : >"$work/fake.port"
+}
+start_fake 0; root_reg=$reg
+start_fake 10001; nonroot_reg=$reg
+reg_flags=(--allow-registry "$root_reg" --insecure-registry "$root_reg" --allow-registry "$nonroot_reg" --insecure-registry "$nonroot_reg")
+run "$bin" check -o json "${reg_flags[@]}" --image "$root_reg/team/app:1" --image "$nonroot_reg/team/app:1"
+expect_eq "--image exit" "$code" 1
+expect_eq "--image verdicts" "$(jq -r '[.results[] | "\(.kind):\(.allowed):\([.violations[].rule] | join(","))"] | join(" ")' <<<"$out")" "Image:false:rootUser Image:true:"
+run "$bin" check --offline --image "$root_reg/team/app:1"
+expect_eq "--image --offline is unknown" "$code" 1
+expect_contains "--image --offline says why" "$out" "registry lookups are off"
+printf 'FROM %s/team/app:1 AS base\nFROM base\nRUN true\n' "$root_reg" >"$work/root-base.Dockerfile"
+printf 'FROM %s/team/app:1\n' "$nonroot_reg" >"$work/nonroot-base.Dockerfile"
+run "$bin" check -o json --resolve-images "${reg_flags[@]}" "$work/root-base.Dockerfile" "$work/nonroot-base.Dockerfile"
+expect_eq "Dockerfile bases looked up" "$(jq -r '[.results[] | "\(.allowed):\([.violations[].rule] | join(","))"] | join(" ")' <<<"$out")" "false:rootUser true:"
+expect_eq "root base finding at the final FROM" "$(jq -r '.results[0].violations[0].line' <<<"$out")" 2
 
 # --- rootgate test ----------------------------------------------------------------------
 run "$bin" test examples/suites/*.yaml
