@@ -5,6 +5,7 @@
 #include "policy/admission.h"
 #include "server/admission_codec.h"
 #include "server/duration.h"
+#include "server/image_lookup.h"
 
 namespace rootgate::server {
 
@@ -97,7 +98,7 @@ Result<AdmissionOutcome> DecideAdmission(std::string_view body, const policy::Po
   const policy::Plan plan = policy::PlanRequest(review.request, policy);
   policy::Decision decision;
   if (clock.Now() < deadline.answer_by) {
-    decision = policy::DecidePlan(plan, review.request, facts, policy);
+    decision = DecidePlanWithFacts(plan, review.request, facts, policy, deadline.answer_by, clock);
   }
   if (clock.Now() >= deadline.answer_by) {
     out.deadline_exceeded = true;

@@ -81,6 +81,15 @@ policy::Decision DecidePlanWithLookups(const policy::Plan& plan, const policy::R
   return d;
 }
 
+policy::Decision DecidePlanWithFacts(const policy::Plan& plan, const policy::Request& request,
+                                     const policy::ImageFacts& facts, const policy::Policy& policy,
+                                     Clock::TimePoint answer_by, const Clock& clock) {
+  if (const auto* registry = dynamic_cast<const RegistryFacts*>(&facts)) {
+    return DecidePlanWithLookups(plan, request, policy, registry->resolver(), answer_by, clock);
+  }
+  return policy::DecidePlan(plan, request, facts, policy);
+}
+
 Result<nlohmann::json> ReviewBodyWithResolver(std::string_view body, const policy::Policy& policy,
                                               ImageResolver& resolver, Clock::TimePoint answer_by,
                                               const Clock& clock) {

@@ -3,12 +3,14 @@
 // and `rootgate review` call these; the policy library stays free of I/O. Thread-safe.
 #pragma once
 
+#include <optional>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "policy/admission.h"
 #include "policy/decision.h"
+#include "policy/image_facts.h"
 #include "policy/policy.h"
 #include "policy/result.h"
 #include "server/clock.h"
@@ -24,6 +26,25 @@ namespace rootgate::server {
 policy::Decision DecidePlanWithLookups(const policy::Plan& plan, const policy::Request& request,
                                        const policy::Policy& policy, ImageResolver& resolver,
                                        Clock::TimePoint answer_by, const Clock& clock);
+
+// The ImageFacts the webhook hands its handler when registry lookups are on. Find() knows
+// nothing by itself (facts depend on the request's deadline); DecidePlanWithFacts recognises it
+// and decides through DecidePlanWithLookups. Thread-safe.
+class RegistryFacts final : public policy::ImageFacts {
+ public:
+  explicit RegistryFacts(ImageResolver& resolver) : resolver_(resolver) {}
+  std::optional<policy::ImageFact> Find(std::string_view) const override { return std::nullopt; }
+  ImageResolver& resolver() const { return resolver_; }
+
+ private:
+  ImageResolver& resolver_;
+};
+
+// policy::DecidePlan with `facts`, or DecidePlanWithLookups when `facts` is a RegistryFacts:
+// the one call the webhook's DecideAdmission makes between planning and deciding.
+policy::Decision DecidePlanWithFacts(const policy::Plan& plan, const policy::Request& request,
+                                     const policy::ImageFacts& facts, const policy::Policy& policy,
+                                     Clock::TimePoint answer_by, const Clock& clock);
 
 // ReviewBody (server/review.h) with registry lookups: the AdmissionReview reply for a body, or
 // an error for a body that is not an AdmissionReview.

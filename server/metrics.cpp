@@ -148,6 +148,7 @@ std::string Metrics::Render() const {
   RenderAdmission(&out);
   RenderHttp(&out);
   RenderReloads(&out);
+  if (extra_) extra_(&out);
   Header(&out, "rootgate_build_info", "gauge", "Always 1; the version of the running binary.");
   Sample(&out, "rootgate_build_info", Label("version", version_), 1);
   RenderProcessMetrics(&out);

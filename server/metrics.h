@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -49,6 +50,9 @@ class Metrics {
 
   // Every metric, in the Prometheus text format.
   std::string Render() const;
+  // Metrics kept elsewhere (registry lookups: RenderRegistryMetrics), appended by Render. Set
+  // once, before the server starts; `render` must outlive this object and be thread-safe.
+  void SetExtraMetrics(std::function<void(std::string*)> render) { extra_ = std::move(render); }
 
  private:
   static constexpr auto kRelaxed = std::memory_order_relaxed;
@@ -69,6 +73,7 @@ class Metrics {
   std::array<std::atomic<uint64_t>, 2> policy_reloads_{};  // success, error
   std::array<std::atomic<uint64_t>, 2> cert_reloads_{};    // success, error
   std::atomic<int64_t> cert_not_after_{0};
+  std::function<void(std::string*)> extra_;
 };
 
 // Counts one in-flight admission request for its lifetime. Not copyable.

@@ -2,12 +2,14 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <thread>
 
 #include "policy/policy_parse.h"
 #include "server/dev_certs.h"
 #include "server/https_server.h"
+#include "server/image_lookup.h"
 #include "server/logging.h"
 #include "server/policy_source.h"
 #include "server/reloader.h"
@@ -180,12 +182,13 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   const auto started = steady_clock::now();
   auto parsed = ParseServeFlags(args);
   if (!parsed) {
-    err << "rootgate serve: " << parsed.error() << "\n" << kServeUsage;
+    err << "rootgate serve: " << parsed.error() << "\n" << kServeUsage << kRegistryFlagsHelp;
     return 2;
   }
   const ServeOptions& o = parsed.value();
   if (o.help) {
-    out << kServeUsage;
+    out << kServeUsage << "registry lookups of image users (on unless --offline):\n"
+        << kRegistryFlagsHelp;
     return 0;
   }
   SetupLogging(o.log_format, o.log_level);
@@ -198,8 +201,23 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       !LoadTls(tls_files, state, reloader, err)) {
     return 2;
   }
-  const policy::NoImageFacts facts;
   const SteadyClock clock;
+  // Registry lookups (server/image_lookup.h): a fetch may outlive its request by up to 10s to
+  // fill the cache for the API server's retry.
+  std::unique_ptr<ImageResolver> resolver;
+  if (!o.registry.offline) {
+    auto built = BuildImageResolver(o.registry, clock, std::chrono::seconds(10));
+    if (!built) {
+      err << "rootgate serve: " << built.error() << "\n";
+      return 2;
+    }
+    resolver = std::move(built).value();
+    state.metrics.SetExtraMetrics([r = resolver.get()](std::string* out) { RenderRegistryMetrics(r->metrics(), out); });
+  }
+  const policy::NoImageFacts no_facts;
+  std::optional<RegistryFacts> registry_facts;
+  if (resolver) registry_facts.emplace(*resolver);
+  const policy::ImageFacts& facts = registry_facts ? static_cast<const policy::ImageFacts&>(*registry_facts) : no_facts;
   HttpsServer server(state, facts, clock, {!o.client_ca.empty(), o.max_body, o.threads});
   auto bound = server.Bind(o.listen);
   HealthServer health(state);

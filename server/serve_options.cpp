@@ -145,6 +145,9 @@ Result<ServeOptions> ParseServeFlags(const std::vector<std::string>& args) {
       o.help = true;
       continue;
     }
+    auto registry_flag = ConsumeRegistryFlag(args, &i, &o.registry);
+    if (!registry_flag) return Error{registry_flag.error()};
+    if (registry_flag.value()) continue;
     std::string name = args[i], value;
     const size_t eq = name.find('=');
     const bool inline_value = eq != std::string::npos;

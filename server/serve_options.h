@@ -13,6 +13,7 @@
 
 #include "policy/result.h"
 #include "server/logging.h"
+#include "server/registry_options.h"
 
 namespace rootgate::server {
 
@@ -45,6 +46,7 @@ struct ServeOptions {
   std::string state_dir;  // default: DefaultStateDir()
   int threads = 32;       // worker threads = connections served at once
   bool help = false;      // --help given
+  RegistryOptions registry;  // registry lookups: --allow-registry, --offline, ... (kRegistryFlagsHelp)
 };
 
 // Flags as `--name value` or `--name=value`. An error names the flag and what is wrong.

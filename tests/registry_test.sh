@@ -252,7 +252,61 @@ expect_eq "stall: verdict" "$(verdicts <<<"$out")" "stall deny unknownUser "
 expect_contains "stall: timed out" "$(message_of stall)" "registry 127.0.0.1:$fake_port: timed out after 2s"
 if [ "$elapsed_ms" -lt 3500 ]; then pass; else fail "stall: took ${elapsed_ms} ms for a 2s deadline"; fi
 
-# --- 7. coalescing and speed (rootgate_registry_bench), counted in the registry's log --------
+# --- 7. the webhook: `rootgate serve` with the same flags ----------------------------------
+serve_port=$(free_port)
+"$bin" serve --listen "127.0.0.1:$serve_port" --tls-cert "$work/certs/srv.pem" --tls-key "$work/certs/srv.key" \
+  --log-level warn --allow-registry "$plain" --insecure-registry "$plain" \
+  --allow-registry "127.0.0.1" --insecure-registry "127.0.0.1" >"$work/serve.out" 2>"$work/serve.log" & pids+=($!)
+wait_http "https://127.0.0.1:$serve_port/healthz" || fail "serve did not start: $(cat "$work/serve.log")"
+review() { # uid image: an AdmissionReview of a Pod CREATE
+  jq -nc --arg n "$1" --arg img "$2" '{apiVersion:"admission.k8s.io/v1", kind:"AdmissionReview",
+    request:{uid:$n, kind:{group:"",version:"v1",kind:"Pod"}, resource:{group:"",version:"v1",resource:"pods"},
+             operation:"CREATE", namespace:"demo", userInfo:{username:"alice"},
+             object:{apiVersion:"v1", kind:"Pod", metadata:{name:$n, namespace:"demo"},
+                     spec:{containers:[{name:"c", image:$img}]}}}}'
+}
+post() { # timeout: the body on stdin
+  curl -s --cacert "$work/certs/ca.pem" -H 'Content-Type: application/json' --data-binary @- \
+    "https://127.0.0.1:$serve_port/validate?timeout=$1"
+}
+serve_verdict() { # uid image → "allow" or "deny RULE"
+  review "$1" "$2" | post 10s | jq -r '.response | if .allowed then "allow" else "deny " + (.status.message | capture("\\[(?<r>[a-zA-Z]+)\\]").r) end'
+}
+got=""
+for tag in empty zero root zerozero u1000 u1000g plus5 app multi missing; do
+  got+="$tag $(serve_verdict "$tag" "$plain/team/${tag/missing/nope}:1")"$'\n'
+done
+expect_eq "serve: verdicts" "$got" "empty deny rootUser
+zero deny rootUser
+root deny rootUser
+zerozero deny rootUser
+u1000 allow
+u1000g allow
+plus5 allow
+app allow
+multi deny rootUser
+missing deny unknownUser
+"
+push empty "$plain/team/coalesce-serve:1" --dest-tls-verify=false
+review coalesce "$plain/team/coalesce-serve:1" >"$work/coalesce.json"
+seq 100 | xargs -P 100 -I{} sh -c "curl -s --cacert '$work/certs/ca.pem' -H 'Content-Type: application/json' \
+  --data-binary @'$work/coalesce.json' 'https://127.0.0.1:$serve_port/validate?timeout=10s' >'$work/coalesce.{}.out'"
+expect_eq "serve: 100 concurrent replies" "$(cat "$work"/coalesce.*.out | jq -r .response.allowed | sort | uniq -c | tr -s ' ')" " 100 false"
+expect_eq "serve: 100 concurrent requests, 1 manifest fetch in the registry's log" \
+  "$(grep 'GET /v2/team/coalesce-serve/manifests/1 HTTP' "$work/plain/log" | grep -c '"rootgate/')" 1
+start_fake stall
+t0=$(date +%s%N)
+stalled="$(review stall "127.0.0.1:$fake_port/team/app:1" | post 2s)"
+elapsed_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+expect_eq "serve: stalled registry denied" "$(jq -r .response.allowed <<<"$stalled")" false
+expect_contains "serve: stalled registry reason" "$(jq -r .response.status.message <<<"$stalled")" "registry 127.0.0.1:$fake_port: timed out after 1."
+if [ "$elapsed_ms" -lt 2000 ]; then pass; else fail "serve: answered after ${elapsed_ms} ms, over the 2s timeout"; fi
+metrics="$(curl -s --cacert "$work/certs/ca.pem" "https://127.0.0.1:$serve_port/metrics")"
+expect_contains "serve: lookup metrics" "$metrics" 'rootgate_image_lookups_total{result="timeout"} 1'
+expect_contains "serve: cache metric" "$metrics" "rootgate_image_cache_entries "
+expect_contains "serve: fetch histogram" "$metrics" "rootgate_registry_fetch_duration_seconds_count "
+
+# --- 8. coalescing and speed (rootgate_registry_bench), counted in the registry's log --------
 if [ -n "$bench" ]; then
   figures="$("$bench" --image "$plain/team/coalesce:1" --allow-registry "$plain" --insecure-registry "$plain" \
              --concurrency 100 --iterations 20000 2>&1)"
