@@ -5,6 +5,7 @@
 #include "policy/image_ref.h"
 #include "policy/image_user.h"
 #include "server/duration.h"
+#include "server/logging.h"
 
 namespace rootgate::server {
 
@@ -67,6 +68,20 @@ std::string Describe(const PlatformUser& u) {
 std::string PasswdPart(const PlatformUser& u) {
   if (u.name_uid) return "; uid " + std::to_string(*u.name_uid) + " in its /etc/passwd";
   return u.passwd_note.empty() ? "" : "; " + u.passwd_note;
+}
+
+// One log line per registry fetch (not per cache hit): debug when it worked, warn when not.
+// Messages hold no credentials (see registry_error.h).
+void LogFetch(const ImageLocation& loc, const ImageResolver::Cached& outcome, std::chrono::nanoseconds took) {
+  const double ms = std::chrono::duration<double, std::milli>(took).count();
+  const std::string where = loc.host.String() + "/" + loc.repository + (loc.by_digest() ? "@" : ":") + loc.reference;
+  if (outcome.ok) {
+    Log(spdlog::level::debug, "registry lookup", {{"image", where}, {"duration_ms", ms}});
+  } else {
+    Log(spdlog::level::warn, "registry lookup failed",
+        {{"image", where}, {"result", LookupErrorLabel(outcome.error.kind)},
+         {"error", outcome.error.message}, {"duration_ms", ms}});
+  }
 }
 
 policy::ImageFact Unknown(std::string reason) {
@@ -181,6 +196,7 @@ ImageResolver::Outcome ImageResolver::RunFetch(const ImageLocation& location, Lo
     cached->error = r.error();
     if (cached->error.kind == Kind::kTimeout) cached->error.message = "timed out after " + Took(took);
   }
+  if (options_.log_fetches) LogFetch(location, *cached, took);
   return cached;
 }
 

@@ -44,6 +44,7 @@ struct ResolverOptions {
   size_t max_document = size_t{4} << 20;
   std::vector<std::string> allow_flags;     // --allow-registry
   std::vector<std::string> insecure_flags;  // --insecure-registry
+  bool log_fetches = false;  // a log line per registry fetch (serve; not the CLI, whose stdout is output)
 };
 
 struct ResolvedImages {
@@ -59,6 +60,8 @@ class ImageResolver {
   ImageResolver(const ImageResolver&) = delete;
   ImageResolver& operator=(const ImageResolver&) = delete;
 
+  struct Cached;  // a fetch's outcome
+
   // Looks up the images (as written in the pod spec) under the policy's registry settings and
   // returns by `deadline`. Invalid references are left out (the evaluator reports them).
   ResolvedImages Resolve(const std::vector<std::string>& images, const policy::Policy& policy,
@@ -69,7 +72,6 @@ class ImageResolver {
   void ClearCache();
 
  private:
-  struct Cached;  // a fetch's outcome
   using Outcome = std::shared_ptr<const Cached>;
 
   Outcome FromCache(const std::string& key, Clock::TimePoint now);

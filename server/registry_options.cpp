@@ -147,7 +147,8 @@ Result<bool> ConsumeRegistryFlag(const std::vector<std::string>& args, size_t* i
 
 Result<std::unique_ptr<ImageResolver>> BuildImageResolver(const RegistryOptions& options,
                                                           const Clock& clock,
-                                                          std::chrono::nanoseconds background_budget) {
+                                                          std::chrono::nanoseconds background_budget,
+                                                          bool log_fetches) {
   auto credentials = std::make_unique<RegistryCredentials>();
   if (!options.auth_file.empty()) {
     auto loaded = RegistryCredentials::Load(options.auth_file);
@@ -162,6 +163,7 @@ Result<std::unique_ptr<ImageResolver>> BuildImageResolver(const RegistryOptions&
   r.failure_ttl = options.failure_ttl;
   r.workers = options.workers;
   r.background_budget = background_budget;
+  r.log_fetches = log_fetches;
   if (!options.platforms.empty()) r.platforms = options.platforms;
   r.layer_byte_cap = options.layer_byte_cap;
   r.allow_flags = options.allow;

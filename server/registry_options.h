@@ -40,9 +40,10 @@ Result<bool> ConsumeRegistryFlag(const std::vector<std::string>& args, size_t* i
 extern const char* const kRegistryFlagsHelp;
 
 // Builds the resolver the options describe: loads the credentials and CA files (errors name the
-// file). `background_budget`: see ResolverOptions.
+// file). `background_budget`, `log_fetches`: see ResolverOptions.
 Result<std::unique_ptr<ImageResolver>> BuildImageResolver(const RegistryOptions& options,
                                                           const Clock& clock,
-                                                          std::chrono::nanoseconds background_budget);
+                                                          std::chrono::nanoseconds background_budget,
+                                                          bool log_fetches = false);
 
 }  // namespace rootgate::server

@@ -206,7 +206,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   // fill the cache for the API server's retry.
   std::unique_ptr<ImageResolver> resolver;
   if (!o.registry.offline) {
-    auto built = BuildImageResolver(o.registry, clock, std::chrono::seconds(10));
+    auto built = BuildImageResolver(o.registry, clock, std::chrono::seconds(10), /*log_fetches=*/true);
     if (!built) {
       err << "rootgate serve: " << built.error() << "\n";
       return 2;

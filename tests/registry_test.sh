@@ -206,12 +206,18 @@ run_check --allow-registry "$tls" --registry-auth "$work/auth.json" "$work/priva
 expect_contains "unknown CA" "$(message_of private)" "TLS certificate verification failed"
 
 # --- 6. the fake registry: bearer flow and faults --------------------------------------------
+fakes=0
 start_fake() { # mode [args...]: sets fake_port
-  local log="$work/fake-$1.log"
+  local log="$work/fake-$1.log" port_file="$work/fake-$((++fakes)).port"
   : >"$log"
-  python3 "$here/registry_fake.py" "$@" --log "$log" >"$work/fake.port" 2>/dev/null & pids+=($!)
-  for _ in $(seq 50); do [ -s "$work/fake.port" ] && break; sleep 0.1; done
-  fake_port=$(head -1 "$work/fake.port")
+  python3 "$here/registry_fake.py" "$@" --log "$log" >"$port_file" 2>/dev/null & pids+=($!)
+  fake_port=""
+  for _ in $(seq 100); do
+    fake_port=$(head -1 "$port_file" 2>/dev/null)
+    [ -n "$fake_port" ] && break
+    sleep 0.1
+  done
+  [ -n "$fake_port" ] || fail "fake registry $1 did not start"
 }
 fake_check() { # mode-port name: check one pod against the fake on that port
   pod "$2" "127.0.0.1:$1/team/app:${3:-1}" >"$work/fake.yaml"
