@@ -249,6 +249,13 @@ ResolvedImages ImageResolver::Resolve(const std::vector<std::string>& images,
       metrics_.Count(LookupResult::kRefused);
       continue;
     }
+    if (!ref.value().digest.empty() && ref.value().digest.rfind("sha256:", 0) != 0) {
+      // What is fetched is verified against the reference's digest; rootgate checks sha256.
+      out.facts.Set(image, Unknown("registry " + ref.value().registry + ": not looked up, only sha256 "
+                                   "digest references can be verified"));
+      metrics_.Count(LookupResult::kRefused);
+      continue;
+    }
     auto location = Locate(ref.value(), *limits);
     if (!location) {
       out.facts.Set(image, Unknown("registry " + ref.value().registry + ": " + location.error()));

@@ -220,6 +220,14 @@ TEST_CASE("ImageResolver: allow and deny lists, flags, mirrors, insecure") {
   CHECK(rig.resolver->metrics().Lookups(LookupResult::kRefused) == 2);
 }
 
+TEST_CASE("ImageResolver: a digest rootgate cannot verify is not looked up") {
+  Rig rig;
+  const std::string sha512 = "ghcr.io/org/app@sha512:" + std::string(128, 'b');
+  auto r = rig.Resolve({sha512});
+  CHECK(Has(rig.Fact(r, sha512).reason, "only sha256 digest references can be verified"));
+  CHECK(rig.fetcher->calls == 0);
+}
+
 TEST_CASE("ImageResolver: LRU bound and overload") {
   ResolverOptions o;
   o.cache_entries = 2;

@@ -177,6 +177,16 @@ expect_contains "platforms disagree" "$(message_of multi)" "its platforms disagr
 run_check --allow-registry "$plain" --insecure-registry "$plain" --platform linux/s390x "$work/multi.yaml"
 expect_contains "no such platform" "$(message_of multi)" "no manifest for linux/s390x in the index"
 
+# --- 3b. mirrors: docker.io images looked up at the loopback registry (air-gapped clusters) ---
+push u1000 "$plain/hub-mirror/library/busybox:1.36" --dest-tls-verify=false
+push empty "$plain/hub-mirror/bitnami/redis:7" --dest-tls-verify=false
+printf 'registries:\n  mirrors:\n    - registry: docker.io\n      mirror: %s/hub-mirror\n' "$plain" >"$work/mirror.yaml"
+{ pod busybox "busybox:1.36"; pod redis "docker.io/bitnami/redis:7"; } >"$work/hub.yaml"
+run_check --policy "$work/mirror.yaml" --insecure-registry "$plain" "$work/hub.yaml"
+expect_eq "mirror: verdicts" "$(verdicts <<<"$out")" "busybox allow  
+redis deny rootUser "
+expect_contains "mirror: named in the message" "$(message_of redis)" "(registry docker.io via $plain)"
+
 # --- 4. loopback refused unless allowed -----------------------------------------------------
 pod u1000 "$plain/team/u1000:1" >"$work/one.yaml"
 run_check --insecure-registry "$plain" "$work/one.yaml"
