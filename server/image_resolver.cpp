@@ -221,75 +221,86 @@ std::shared_future<ImageResolver::Outcome> ImageResolver::Join(
   return future;
 }
 
+void ImageResolver::Answer(ResolvedImages* out, const std::string& image, policy::ImageFact fact,
+                           LookupResult result) {
+  out->facts.Set(image, std::move(fact));
+  metrics_.Count(result);
+}
+
+std::optional<ImageResolver::Waiting> ImageResolver::Start(const std::string& image, const Call& call,
+                                                          ResolvedImages* out) {
+  auto ref = policy::ParseImageRef(image);
+  if (!ref) return std::nullopt;  // the evaluator reports an invalid reference itself
+  const std::string& registry = ref.value().registry;
+  if (const std::string refusal = call.limits->RegistryRefusal(registry); !refusal.empty()) {
+    Answer(out, image, Unknown("registry " + registry + ": not looked up, " + refusal), LookupResult::kRefused);
+    return std::nullopt;
+  }
+  if (!ref.value().digest.empty() && ref.value().digest.rfind("sha256:", 0) != 0) {
+    // What is fetched is verified against the reference's digest; rootgate checks sha256.
+    Answer(out, image, Unknown("registry " + registry + ": not looked up, only sha256 digest references can be verified"),
+           LookupResult::kRefused);
+    return std::nullopt;
+  }
+  auto location = Locate(ref.value(), *call.limits);
+  if (!location) {
+    Answer(out, image, Unknown("registry " + registry + ": " + location.error()), LookupResult::kRefused);
+    return std::nullopt;
+  }
+  const std::string key = location.value().Key() + call.fingerprint;
+  const std::string label = Label(location.value());
+  if (Outcome hit = FromCache(key, call.start)) {
+    Answer(out, image, hit->ok ? FactFromUsers(hit->users, label)
+                               : Unknown("registry " + label + ": " + hit->error.message + " (cached)"),
+           LookupResult::kCacheHit);
+    return std::nullopt;
+  }
+  auto future = Join(key, location.value(), call.settings, call.limits, call.fetch_deadline);
+  if (!future.valid()) {
+    Answer(out, image, Unknown("registry " + label + ": too many registry lookups in flight"),
+           LookupResult::kOverloaded);
+    return std::nullopt;
+  }
+  return Waiting{image, label, std::move(future)};
+}
+
+void ImageResolver::Collect(const Waiting& w, const Call& call, Clock::TimePoint deadline,
+                            ResolvedImages* out) {
+  if (w.future.wait_until(deadline) != std::future_status::ready) {
+    Answer(out, w.image, Unknown("registry " + w.label + ": timed out after " + Took(clock_.Now() - call.start)),
+           LookupResult::kTimeout);
+    out->timed_out.push_back(w.image);
+    return;
+  }
+  const Outcome& o = w.future.get();
+  if (o->ok) {
+    Answer(out, w.image, FactFromUsers(o->users, w.label), LookupResult::kFetched);
+    return;
+  }
+  Answer(out, w.image, Unknown("registry " + w.label + ": " + o->error.message), ResultOf(o->error.kind));
+  if (o->error.kind == Kind::kTimeout) out->timed_out.push_back(w.image);
+}
+
 ResolvedImages ImageResolver::Resolve(const std::vector<std::string>& images,
                                       const policy::Policy& policy, Clock::TimePoint deadline) {
-  const auto start = clock_.Now();
-  ResolvedImages out;
-  auto limits = std::make_shared<const RegistryLimits>(policy.registries, options_.allow_flags,
+  Call call;
+  call.start = clock_.Now();
+  call.limits = std::make_shared<const RegistryLimits>(policy.registries, options_.allow_flags,
                                                        options_.insecure_flags);
-  const LookupSettings settings{limits.get(), options_.platforms,
-                                policy.named_users == policy::NamedUsers::kResolve,
-                                options_.layer_byte_cap, options_.max_document};
-  std::string fingerprint = settings.resolve_names ? "|names" : "|";
-  for (const Platform& p : settings.platforms) fingerprint += "|" + p.String();
-  const Clock::TimePoint fetch_deadline = std::max(deadline, start + options_.background_budget);
-  struct Waiting {
-    std::string image, label;
-    std::shared_future<Outcome> future;
-  };
+  call.settings = LookupSettings{call.limits.get(), options_.platforms,
+                                 policy.named_users == policy::NamedUsers::kResolve,
+                                 options_.layer_byte_cap, options_.max_document};
+  call.fingerprint = call.settings.resolve_names ? "|names" : "|";
+  for (const Platform& p : call.settings.platforms) call.fingerprint += "|" + p.String();
+  call.fetch_deadline = std::max(deadline, call.start + options_.background_budget);
+  ResolvedImages out;
   std::vector<Waiting> waiting;
   std::set<std::string> seen;
   for (const std::string& image : images) {
     if (!seen.insert(image).second) continue;
-    auto ref = policy::ParseImageRef(image);
-    if (!ref) continue;
-    const std::string refusal = limits->RegistryRefusal(ref.value().registry);
-    if (!refusal.empty()) {
-      out.facts.Set(image, Unknown("registry " + ref.value().registry + ": not looked up, " + refusal));
-      metrics_.Count(LookupResult::kRefused);
-      continue;
-    }
-    if (!ref.value().digest.empty() && ref.value().digest.rfind("sha256:", 0) != 0) {
-      // What is fetched is verified against the reference's digest; rootgate checks sha256.
-      out.facts.Set(image, Unknown("registry " + ref.value().registry + ": not looked up, only sha256 "
-                                   "digest references can be verified"));
-      metrics_.Count(LookupResult::kRefused);
-      continue;
-    }
-    auto location = Locate(ref.value(), *limits);
-    if (!location) {
-      out.facts.Set(image, Unknown("registry " + ref.value().registry + ": " + location.error()));
-      metrics_.Count(LookupResult::kRefused);
-      continue;
-    }
-    const std::string key = location.value().Key() + fingerprint;
-    const std::string label = Label(location.value());
-    if (Outcome hit = FromCache(key, start)) {
-      out.facts.Set(image, hit->ok ? FactFromUsers(hit->users, label)
-                                   : Unknown("registry " + label + ": " + hit->error.message + " (cached)"));
-      metrics_.Count(LookupResult::kCacheHit);
-      continue;
-    }
-    auto future = Join(key, location.value(), settings, limits, fetch_deadline);
-    if (!future.valid()) {
-      out.facts.Set(image, Unknown("registry " + label + ": too many registry lookups in flight"));
-      metrics_.Count(LookupResult::kOverloaded);
-      continue;
-    }
-    waiting.push_back({image, label, std::move(future)});
+    if (auto w = Start(image, call, &out)) waiting.push_back(std::move(*w));
   }
-  for (Waiting& w : waiting) {
-    if (w.future.wait_until(deadline) != std::future_status::ready) {
-      out.facts.Set(w.image, Unknown("registry " + w.label + ": timed out after " + Took(clock_.Now() - start)));
-      out.timed_out.push_back(w.image);
-      metrics_.Count(LookupResult::kTimeout);
-      continue;
-    }
-    const Outcome& o = w.future.get();
-    out.facts.Set(w.image, o->ok ? FactFromUsers(o->users, w.label) : Unknown("registry " + w.label + ": " + o->error.message));
-    metrics_.Count(o->ok ? LookupResult::kFetched : ResultOf(o->error.kind));
-    if (!o->ok && o->error.kind == Kind::kTimeout) out.timed_out.push_back(w.image);
-  }
+  for (const Waiting& w : waiting) Collect(w, call, deadline, &out);
   return out;
 }
 

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -74,6 +75,23 @@ class ImageResolver {
  private:
   using Outcome = std::shared_ptr<const Cached>;
 
+  // What one Resolve call shares between its images.
+  struct Call {
+    Clock::TimePoint start, fetch_deadline;
+    std::shared_ptr<const RegistryLimits> limits;
+    LookupSettings settings;
+    std::string fingerprint;  // settings that change the answer, part of the cache key
+  };
+  struct Waiting {
+    std::string image, label;
+    std::shared_future<Outcome> future;
+  };
+
+  // Answers an image from the limits or the cache, or starts (or joins) its fetch.
+  std::optional<Waiting> Start(const std::string& image, const Call& call, ResolvedImages* out);
+  // Waits for a fetch until `deadline` and answers its image.
+  void Collect(const Waiting& w, const Call& call, Clock::TimePoint deadline, ResolvedImages* out);
+  void Answer(ResolvedImages* out, const std::string& image, policy::ImageFact fact, LookupResult result);
   Outcome FromCache(const std::string& key, Clock::TimePoint now);
   // The fetch in flight for `key`, or a new one queued; an invalid future when the queue is full.
   std::shared_future<Outcome> Join(const std::string& key, const ImageLocation& location,
