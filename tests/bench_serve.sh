@@ -1,0 +1,424 @@
+#!/usr/bin/env bash
+# Benchmark of `rootgate serve` (issue 3, item 9). Prints figures; it is not a timed test.
+#
+# wrk POSTs the recorded Pod CREATE (tests/fixtures/admission/003-*) over TLS with keep-alive and
+# 8 connections to three servers, one after the other, all with the same certificate:
+#   rootgate  `rootgate serve`
+#   minimal   an httplib::SSLServer built here from the same Debian cpp-httplib, answering a fixed
+#             AdmissionReview reply: the ceiling of the library itself
+#   nginx     Debian nginx-light answering the same fixed reply: the ceiling of TLS + HTTP here
+# Then: the rate with a new TLS connection per request, rootgate's RSS after REQUESTS requests,
+# and the time from start to the first 200 from GET /readyz (rootgate and the minimal server).
+# Latencies are wrk's own percentiles. wrk shares the CPUs with the server under test, and any
+# other load on the machine lowers every figure: the script prints how busy the CPUs were.
+#
+# usage: tests/bench_serve.sh
+# env:   DURATION=10      seconds per wrk measurement
+#        REQUESTS=1000000 requests rootgate serves before its RSS is read
+#        WARMUP=2         seconds of wrk before each keep-alive measurement
+#        KEEPALIVE_MAX=1000  requests per connection for the minimal server and nginx: rootgate's
+#                         and nginx's value (cpp-httplib's default of 5 costs a TLS handshake
+#                         every 5th request)
+#        PERF=1           also profile rootgate under wrk with perf and print the top symbols
+#        KEEP_TMP=1       keep the temp dir (certificate, logs, wrk output) and print its path
+#        BUILD_DIR=build  where rootgate is built (relative to the repository, or absolute)
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+duration="${DURATION:-10}"
+requests_target="${REQUESTS:-1000000}"
+warmup="${WARMUP:-2}"
+keepalive_max="${KEEPALIVE_MAX:-1000}"
+build_dir="${BUILD_DIR:-build}"
+case "$build_dir" in /*) ;; *) build_dir="$root/$build_dir" ;; esac
+bin="$build_dir/rootgate"
+fixture="$root/tests/fixtures/admission/003-pod-create-no-securitycontext.json"
+bench_dir="$root/tests/bench"
+path="/validate?timeout=10s"
+connections=8
+threads=2
+
+work=""
+pids=()
+cleanup() {
+  local pid
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  if [ -n "$work" ]; then
+    if [ "${KEEP_TMP:-0}" = 1 ]; then echo "temp dir kept: $work"; else rm -rf "$work"; fi
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+die() { echo "bench_serve: $*" >&2; exit 1; }
+note() { echo "-- $*" >&2; }
+
+# --- tools ---------------------------------------------------------------------------------
+install_missing() {
+  local missing=() pkg sudo=""
+  for pkg in wrk nginx-light linux-perf jq curl openssl g++ pkg-config libcpp-httplib-dev; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+      missing+=("$pkg")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then return; fi
+  if [ "$(id -u)" -ne 0 ]; then sudo=sudo; fi
+  note "installing ${missing[*]}"
+  $sudo apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
+}
+
+build_rootgate() {
+  if [ -x "$bin" ]; then return; fi
+  note "building rootgate (scripts/build.sh)"
+  BUILD_DIR="$build_dir" scripts/build.sh >&2
+}
+
+has_serve() { # `rootgate serve` exists when its help or the verb list names it
+  timeout 5 "$bin" serve --help 2>&1 | grep -q -- "--listen" ||
+    "$bin" --help 2>&1 | grep -qE '^ +serve( |$)'
+}
+
+compile_helpers() {
+  local src flags
+  flags="$(pkg-config --cflags --libs cpp-httplib)"
+  for src in minimal_server ready_probe; do
+    # shellcheck disable=SC2086 # pkg-config output is a word list
+    g++ -O2 -std=c++20 -o "$work/$src" "$bench_dir/$src.cpp" $flags -lssl -lcrypto -pthread
+  done
+}
+
+# --- inputs --------------------------------------------------------------------------------
+make_certificate() {
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+}
+
+make_body_and_reply() {
+  jq -c .body "$fixture" >"$work/body.json"
+  uid="$(jq -r .request.uid "$work/body.json")"
+  # The fixed reply the minimal server and nginx send: rootgate's own reply to this body.
+  "$bin" review "$work/body.json" | jq -j -c . >"$work/reply.json"
+  [ "$(jq -r '.response.allowed' "$work/reply.json")" = false ] ||
+    die "rootgate review did not deny the recorded Pod CREATE"
+}
+
+# Escapes text for a single-quoted nginx string: backslash and quote get a backslash; `$` would
+# start a variable, so it becomes ${rg_dollar}, which the config defines as "$" with geo.
+nginx_quote() {
+  local text="$1"
+  text="${text//\\/\\\\}"
+  text="${text//\'/\\\'}"
+  text="${text//\$/\$\{rg_dollar\}}"
+  printf '%s' "$text"
+}
+
+write_nginx_conf() { # port
+  local conf dir="$work/nginx"
+  mkdir -p "$dir"
+  conf="$(<"$bench_dir/nginx.conf.in")"
+  conf="${conf//@DIR@/"$dir"}"
+  conf="${conf//@PORT@/"$1"}"
+  conf="${conf//@CERT@/"$work/cert.pem"}"
+  conf="${conf//@KEY@/"$work/key.pem"}"
+  conf="${conf//@KEEPALIVE@/"$keepalive_max"}"
+  conf="${conf//@REPLY@/"$(nginx_quote "$(<"$work/reply.json")")"}"
+  printf '%s\n' "$conf" >"$dir/nginx.conf"
+}
+
+free_port() { # a loopback port nothing listens on
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+
+# --- servers -------------------------------------------------------------------------------
+start_server() { # name port; sets server_pid
+  local log="$work/$1.log"
+  local cmd
+  case "$1" in
+    rootgate | minimal)
+      server_command "$1" "$2"
+      "${cmd[@]}" >"$log" 2>&1 &
+      ;;
+    nginx)
+      write_nginx_conf "$2"
+      nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" >"$log" 2>&1 &
+      ;;
+  esac
+  server_pid=$!
+  pids+=("$server_pid")
+}
+
+stop_server() { # pid
+  kill "$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+  local pid rest=()
+  for pid in "${pids[@]}"; do
+    if [ "$pid" != "$1" ]; then rest+=("$pid"); fi
+  done
+  pids=("${rest[@]}")
+}
+
+post_body() { # port; prints the reply
+  curl -sS --max-time 5 --cacert "$work/cert.pem" -H "Content-Type: application/json" \
+    --data-binary "@$work/body.json" "https://127.0.0.1:$1$path"
+}
+
+wait_answering() { # name port pid: up to 10 s for the first answer to the body
+  local i
+  for ((i = 0; i < 1000; i++)); do
+    kill -0 "$3" 2>/dev/null || { cat "$work/$1.log" >&2; return 1; }
+    post_body "$2" >/dev/null 2>&1 && return 0
+    sleep 0.01
+  done
+  return 1
+}
+
+verify_reply() { # name port: the reply denies and carries the request's uid
+  local reply
+  reply="$(post_body "$2")" || return 1
+  if ! jq -e --arg uid "$uid" '.response.allowed == false and .response.uid == $uid' \
+      >/dev/null 2>&1 <<<"$reply"; then
+    echo "$1: wrong reply: $reply" >&2
+    return 1
+  fi
+  if [ "$1" = rootgate ] && [ "$(jq -S -c . <<<"$reply")" != "$(jq -S -c . "$work/reply.json")" ]; then
+    note "rootgate serve's reply differs from rootgate review's (still a denial with the uid)"
+  fi
+}
+
+# --- wrk -----------------------------------------------------------------------------------
+# run_wrk label port seconds [wrk args...]: sets w_requests w_rps w_p50 w_p99 w_errors
+run_wrk() {
+  local label="$1" port="$2" seconds="$3" out line
+  shift 3
+  out="$work/wrk-$label.txt"
+  BENCH_BODY="$work/body.json" wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency \
+    -s "$bench_dir/post.lua" "$@" "https://127.0.0.1:$port$path" >"$out" 2>&1 ||
+    { cat "$out" >&2; die "wrk failed ($label)"; }
+  line="$(grep '^BENCH ' "$out")" || { cat "$out" >&2; die "no figures from wrk ($label)"; }
+  w_requests="$(field requests "$line")"
+  [ "$w_requests" -gt 0 ] || { cat "$out" >&2; die "no request completed ($label)"; }
+  w_rps="$(awk -v n="$w_requests" -v us="$(field duration_us "$line")" 'BEGIN { printf "%.0f", n / (us / 1e6) }')"
+  w_p50="$(ms "$(field p50_us "$line")")"
+  w_p99="$(ms "$(field p99_us "$line")")"
+  w_errors=""
+  local kind n
+  for kind in connect_errors read_errors write_errors status_errors timeouts; do
+    n="$(field "$kind" "$line")"
+    [ "$n" -eq 0 ] || w_errors+=" $kind=$n"
+  done
+  # wrk's own Non-2xx line; status_errors above count the same replies
+  if [ -n "$w_errors" ]; then note "$label: wrk reported errors:$w_errors"; fi
+}
+field() { sed -E "s/.*[ ^]$1=([0-9]+).*/\1/" <<<" $2"; }
+ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+verdict() { # value op limit
+  awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
+    ok = (op == ">=") ? v >= l : v <= l; printf "%s", ok ? "met" : "MISSED" }'
+}
+
+cpu_busy_percent() { # share of all CPUs busy over one second, before anything is measured
+  local a b
+  a="$(head -1 /proc/stat)"
+  sleep 1
+  b="$(head -1 /proc/stat)"
+  awk -v a="$a" -v b="$b" 'BEGIN {
+    n = split(a, x); split(b, y); total = 0
+    for (i = 2; i <= n; i++) total += y[i] - x[i]
+    idle = (y[5] - x[5]) + (y[6] - x[6])
+    printf "%.0f", (total > 0 ? 100 * (total - idle) / total : 0) }'
+}
+
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# --- measurements --------------------------------------------------------------------------
+declare -A rps p50 p99 close_rps ready_ms ready_all
+rss_start="" rss_end="" rss_peak="" rss_requests="" busy_before=""
+
+server_command() { # name port: sets cmd to the command line that starts the server
+  case "$1" in
+    rootgate)
+      cmd=("$bin" serve --listen "127.0.0.1:$2" --tls-cert "$work/cert.pem" \
+        --tls-key "$work/key.pem" --log-level warn)
+      ;;
+    minimal)
+      cmd=("$work/minimal_server" "$work/cert.pem" "$work/key.pem" 127.0.0.1 "$2" \
+        "$work/reply.json" "$keepalive_max")
+      ;;
+  esac
+}
+
+measure_readiness() { # name: median of 5 starts, milliseconds to the first 200 from /readyz
+  local i port t times=() cmd
+  for i in 1 2 3 4 5; do
+    port="$(free_port)"
+    server_command "$1" "$port"
+    t="$("$work/ready_probe" "$work/cert.pem" "$port" 5000 "${cmd[@]}")" ||
+      { note "$1 was not ready within 5 s"; return 0; }
+    times+=("$t")
+  done
+  ready_ms[$1]="$(printf '%s\n' "${times[@]}" | sort -n | sed -n 3p)"
+  ready_all[$1]="$(printf '%.1f ' "${times[@]}")"
+}
+
+# measure_server name: keep-alive rate and latency, and for rootgate and minimal the rate with a
+# new TLS connection per request; for rootgate also the RSS after REQUESTS requests.
+measure_server() {
+  local name="$1" port served=0
+  port="$(free_port)"
+  start_server "$name" "$port"
+  local pid="$server_pid"
+  wait_answering "$name" "$port" "$pid" || die "$name did not answer on port $port"
+  verify_reply "$name" "$port" || die "$name answered the recorded Pod CREATE wrongly"
+  if [ "$name" = rootgate ]; then rss_start="$(rss_kib "$pid")"; fi
+
+  note "$name: warm-up ${warmup}s, then keep-alive ${duration}s"
+  run_wrk "$name-warmup" "$port" "$warmup"
+  served=$((served + w_requests))
+  run_wrk "$name-keepalive" "$port" "$duration"
+  served=$((served + w_requests))
+  rps[$name]="$w_rps" p50[$name]="$w_p50" p99[$name]="$w_p99"
+
+  if [ "$name" != nginx ]; then
+    note "$name: new TLS connection per request ${duration}s"
+    run_wrk "$name-close" "$port" "$duration" -H "Connection: close"
+    served=$((served + w_requests))
+    close_rps[$name]="$w_rps"
+  fi
+
+  if [ "$name" = rootgate ]; then
+    if [ "${PERF:-0}" = 1 ]; then profile "$pid" "$port"; fi
+    local left seconds rate="${rps[rootgate]}"
+    while [ "$served" -lt "$requests_target" ]; do
+      left=$((requests_target - served))
+      seconds=$(((left + rate - 1) / rate))
+      note "rootgate: $served requests served, $left to go (~${seconds}s)"
+      run_wrk rootgate-rss "$port" "$seconds"
+      served=$((served + w_requests))
+    done
+    rss_end="$(rss_kib "$pid")"
+    rss_peak="$(hwm_kib "$pid")"
+    rss_requests="$served"
+  fi
+  stop_server "$pid"
+}
+
+profile() { # pid port: perf on rootgate during a wrk run; the report goes to perf.txt
+  note "rootgate: perf record during ${duration}s of wrk"
+  # DWARF call graphs: the Debian libraries have no frame pointers
+  perf record --call-graph dwarf,16384 -F 499 -p "$1" -o "$work/perf.data" -- sleep "$duration" \
+    >/dev/null 2>&1 &
+  local perf_pid=$!
+  pids+=("$perf_pid")
+  run_wrk rootgate-perf "$2" "$duration"
+  wait "$perf_pid" || true
+  {
+    echo "== perf: where rootgate's CPU time goes under wrk (${w_rps} requests/s while profiled)"
+    echo "-- self time by object"
+    perf_report --no-children -F overhead,dso --percent-limit 1
+    echo "-- self time by symbol"
+    perf_report --no-children -F overhead,dso,sym --percent-limit 0.8 | head -30
+    echo "-- rootgate's own functions: time with callees, self time"
+    perf_report --children --sort sym --percent-limit 0.5 | grep -E 'rootgate::' | head -20
+  } >"$work/perf.txt" 2>&1 || true
+}
+
+perf_report() { # perf report options; template arguments and parameter lists are elided
+  perf report -i "$work/perf.data" --stdio -g none -q "$@" 2>/dev/null |
+    sed -e 's/ *$//' -e ':a' -e 's/<[^<>]*>/{}/' -e 'ta' -e 's/([^()]*)//g' | grep .
+}
+
+# --- report --------------------------------------------------------------------------------
+report() {
+  local name
+  echo
+  echo "== rootgate serve benchmark: POST $path, the recorded Pod CREATE ($(wc -c <"$work/body.json") bytes)"
+  echo "   wrk -t$threads -c$connections -d${duration}s --latency, TLS (EC P-256), keep-alive; $(nproc) CPUs"
+  echo "   minimal and nginx close a connection after $keepalive_max requests"
+  echo "   CPUs ${busy_before}% busy in the second before the run"
+  printf '%-10s %12s %10s %10s\n' server "requests/s" "p50 ms" "p99 ms"
+  for name in rootgate minimal nginx; do
+    if [ -n "${rps[$name]:-}" ]; then
+      printf '%-10s %12s %10s %10s\n' "$name" "${rps[$name]}" "${p50[$name]}" "${p99[$name]}"
+    else
+      printf '%-10s %12s\n' "$name" "not measured"
+    fi
+  done
+  echo
+  if [ -n "${rps[rootgate]:-}" ]; then
+    echo "rootgate/minimal  $(ratio "${rps[rootgate]}" "${rps[minimal]}")  (target >= 0.80: $(verdict "$(ratio "${rps[rootgate]}" "${rps[minimal]}")" ">=" 0.8))"
+    echo "rootgate/nginx    $(ratio "${rps[rootgate]}" "${rps[nginx]}")  (reported as it is)"
+    echo "rootgate p99      ${p99[rootgate]} ms  (target <= 2 ms, aim 1 ms: $(verdict "${p99[rootgate]}" "<=" 2))"
+  else
+    echo "rootgate serve not built yet: ratios, RSS and readiness not measured"
+  fi
+  echo "minimal/nginx     $(ratio "${rps[minimal]}" "${rps[nginx]}")"
+  echo
+  echo "new TLS connection per request (Connection: close):"
+  for name in rootgate minimal; do
+    if [ -n "${close_rps[$name]:-}" ]; then
+      printf '  %-10s %8s requests/s\n' "$name" "${close_rps[$name]}"
+    fi
+  done
+  if [ -n "${close_rps[rootgate]:-}" ]; then
+    echo "  rootgate/minimal  $(ratio "${close_rps[rootgate]}" "${close_rps[minimal]}")"
+  fi
+  if [ -n "$rss_end" ]; then
+    echo
+    echo "rootgate RSS: $(mib "$rss_start") MiB when ready, $(mib "$rss_end") MiB after $rss_requests requests (peak $(mib "$rss_peak") MiB)  (target <= 32 MiB: $(verdict "$(mib "$rss_end")" "<=" 32))"
+  fi
+  echo
+  echo "ready: ms from start to the first 200 from GET /readyz (median of 5 starts)"
+  for name in rootgate minimal; do
+    if [ -n "${ready_ms[$name]:-}" ]; then
+      printf '  %-10s %6.1f ms  (%s)' "$name" "${ready_ms[$name]}" "${ready_all[$name]% }"
+      if [ "$name" = rootgate ]; then
+        printf '  (target <= 100 ms: %s)' "$(verdict "${ready_ms[$name]}" "<=" 100)"
+      fi
+      echo
+    fi
+  done
+  if [ -s "$work/perf.txt" ]; then
+    echo
+    cat "$work/perf.txt"
+  fi
+}
+
+main() {
+  install_missing
+  build_rootgate
+  work="$(mktemp -d "${TMPDIR:-/tmp}/rootgate-bench.XXXXXX")"
+  # measure a copy, so that a rebuild during the run does not change the binary under test
+  cp "$bin" "$work/rootgate"
+  bin="$work/rootgate"
+  compile_helpers
+  make_certificate
+  make_body_and_reply
+  busy_before="$(cpu_busy_percent)"
+  if [ "$busy_before" -ge 10 ]; then
+    note "the machine was ${busy_before}% busy before the run: figures will be low and noisy"
+  fi
+  if has_serve; then
+    note "rootgate: readiness (5 starts)"
+    measure_readiness rootgate
+    measure_server rootgate
+  else
+    echo "rootgate serve not built yet ($bin has no serve verb); measuring the other two" >&2
+  fi
+  note "minimal: readiness (5 starts)"
+  measure_readiness minimal
+  measure_server minimal
+  measure_server nginx
+  report
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then main "$@"; fi
