@@ -1,5 +1,6 @@
 // The output formats of `rootgate check` beyond text and JSON, and pieces the formats share.
-// Internal to server/check_output*.cpp. Each printer writes one complete document.
+// Internal to server/check_output*.cpp. Each printer writes one complete document; all are pure
+// functions of the report (thread-safe for concurrent calls on different streams).
 #pragma once
 
 #include <iosfwd>
