@@ -4,8 +4,11 @@
 
 #include "policy/admission.h"
 #include "server/admission_codec.h"
+#include "server/duration.h"
 #include "server/files.h"
+#include "server/image_lookup.h"
 #include "server/policy_source.h"
+#include "server/registry_options.h"
 
 namespace rootgate::server {
 
@@ -19,12 +22,36 @@ Result<nlohmann::json> ReviewBody(std::string_view body, const policy::Policy& p
 }
 
 int RunReview(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
-  constexpr const char* kUsage = "usage: rootgate review [--policy FILE | --preset NAME] FILE|-\n";
+  constexpr const char* kUsage =
+      "usage: rootgate review [--policy FILE | --preset NAME]\n"
+      "                       [--resolve-images [--registry-timeout DUR] [registry flags]] FILE|-\n";
   std::string policy_file, preset, input;
+  bool resolve_images = false;  // registry lookups, as the webhook does them
+  bool registry_flags = false;
+  RegistryOptions registry;
+  std::chrono::nanoseconds registry_timeout = std::chrono::seconds(10);
   for (size_t i = 0; i < args.size(); ++i) {
+    auto registry_flag = ConsumeRegistryFlag(args, &i, &registry);
+    if (!registry_flag) {
+      err << "rootgate review: " << registry_flag.error() << "\n" << kUsage;
+      return 2;
+    }
+    if (registry_flag.value()) {
+      registry_flags = true;
+      continue;
+    }
     if ((args[i] == "--policy" || args[i] == "--preset") && i + 1 < args.size()) {
       (args[i] == "--policy" ? policy_file : preset) = args[i + 1];
       ++i;
+    } else if (args[i] == "--resolve-images") {
+      resolve_images = true;
+    } else if (args[i] == "--registry-timeout" && i + 1 < args.size()) {
+      auto d = ParseGoDuration(args[++i]);
+      if (!d || d->count() <= 0) {
+        err << "rootgate review: --registry-timeout: expected a duration such as 10s\n";
+        return 2;
+      }
+      registry_timeout = *d;
     } else if (args[i].size() > 1 && args[i][0] == '-') {
       err << "rootgate review: unknown flag or missing value: " << args[i] << "\n" << kUsage;
       return 2;
@@ -39,6 +66,10 @@ int RunReview(const std::vector<std::string>& args, std::ostream& out, std::ostr
     err << "rootgate review: no input\n" << kUsage;
     return 2;
   }
+  if (registry_flags && !resolve_images) {
+    err << "rootgate review: registry flags need --resolve-images\n" << kUsage;
+    return 2;
+  }
   auto policy = SelectPolicy(policy_file, preset);
   if (!policy) {
     err << "rootgate review: " << policy.error() << "\n";
@@ -49,8 +80,20 @@ int RunReview(const std::vector<std::string>& args, std::ostream& out, std::ostr
     err << "rootgate review: " << input << ": " << body.error() << "\n";
     return 2;
   }
-  const policy::NoImageFacts facts;
-  auto reply = ReviewBody(body.value(), policy.value(), facts);
+  Result<nlohmann::json> reply = Error{""};
+  if (resolve_images && !registry.offline) {
+    const SteadyClock clock;
+    auto resolver = BuildImageResolver(registry, clock, std::chrono::seconds(0));
+    if (!resolver) {
+      err << "rootgate review: " << resolver.error() << "\n";
+      return 2;
+    }
+    reply = ReviewBodyWithResolver(body.value(), policy.value(), *resolver.value(),
+                                   clock.Now() + registry_timeout, clock);
+  } else {
+    const policy::NoImageFacts facts;
+    reply = ReviewBody(body.value(), policy.value(), facts);
+  }
   if (!reply) {
     err << "rootgate review: " << input << ": " << reply.error() << "\n";
     return 2;

@@ -303,6 +303,13 @@ app allow
 multi deny rootUser
 missing deny unknownUser
 "
+for tag in empty app; do  # `rootgate review --resolve-images` answers as the webhook does
+  review "$tag" "$plain/team/$tag:1" >"$work/review-$tag.json"
+  from_serve="$(post 10s <"$work/review-$tag.json" | jq -S .)"
+  from_review="$("$bin" review --resolve-images --allow-registry "$plain" --insecure-registry "$plain" \
+                 "$work/review-$tag.json" | jq -S .)"
+  expect_eq "review --resolve-images = serve ($tag)" "$from_review" "$from_serve"
+done
 push empty "$plain/team/coalesce-serve:1" --dest-tls-verify=false
 review coalesce "$plain/team/coalesce-serve:1" >"$work/coalesce.json"
 seq 100 | xargs -P 100 -I{} sh -c "curl -s --cacert '$work/certs/ca.pem' -H 'Content-Type: application/json' \
