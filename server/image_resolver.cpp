@@ -122,6 +122,10 @@ ImageResolver::~ImageResolver() {
     std::lock_guard<std::mutex> lock(mu_);
     stopping_ = true;
   }
+  // Fetches in flight (possibly stalled on a registry that never answers) are aborted, and
+  // queued ones fail at once, so shutdown does not wait out their deadlines.
+  cancelled_.store(true);
+  fetcher_->Cancel();
   wake_.notify_all();
   for (std::thread& t : workers_) t.join();
 }
@@ -181,6 +185,10 @@ ImageResolver::Outcome ImageResolver::RunFetch(const ImageLocation& location, Lo
   const auto t0 = clock_.Now();
   if (t0 >= deadline) {
     cached->error = LookupFailure(Kind::kTimeout, "timed out waiting for a free lookup worker");
+    return cached;
+  }
+  if (cancelled_.load()) {
+    cached->error = LookupFailure(Kind::kNetwork, "rootgate is shutting down");
     return cached;
   }
   settings.limits = &limits;

@@ -9,6 +9,7 @@
 // is bounded by its own deadline).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -113,6 +114,7 @@ class ImageResolver {
   std::map<std::string, std::shared_future<Outcome>> flights_;
   std::deque<std::function<void()>> queue_;
   bool stopping_ = false;
+  std::atomic<bool> cancelled_{false};
   std::condition_variable wake_;
   std::vector<std::thread> workers_;
 };

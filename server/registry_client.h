@@ -62,6 +62,8 @@ class ImageUserFetcher {
   // Thread-safe.
   virtual Fetched<ImageUsers> Fetch(const ImageLocation& location, const LookupSettings& settings,
                                     SteadyTime deadline) = 0;
+  // For shutdown: makes fetches in flight, and every later one, fail at once.
+  virtual void Cancel() {}
 };
 
 class RegistryClient final : public ImageUserFetcher {
@@ -72,6 +74,7 @@ class RegistryClient final : public ImageUserFetcher {
 
   Fetched<ImageUsers> Fetch(const ImageLocation& location, const LookupSettings& settings,
                             SteadyTime deadline) override;
+  void Cancel() override { transport_.CancelAll(); }
 
  private:
   RegistryTransport& transport_;

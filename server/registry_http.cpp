@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cctype>
 #include <mutex>
+#include <set>
 
 #include "server/registry_transport.h"
 
@@ -120,7 +121,15 @@ class HttpTransport final : public RegistryTransport {
     const auto remaining = r.deadline - Clock::now();
     if (remaining <= Clock::duration::zero()) return Failure(TransportError::Kind::kTimeout, "timed out");
     std::unique_ptr<httplib::ClientImpl> client = Checkout(r.target);
-    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(remaining);
+    if (!Track(client.get())) return Failure(TransportError::Kind::kStopped, "shutting down");
+    struct Untrack {
+      HttpTransport* t;
+      httplib::ClientImpl* c;
+      ~Untrack() { t->Forget(c); }
+    } untrack{this, client.get()};
+    // httplib polls with whole milliseconds (truncated): round up, so that its timeout falls at
+    // or just after the deadline and is reported as one.
+    const auto us = std::chrono::ceil<std::chrono::milliseconds>(remaining) + std::chrono::milliseconds(1);
     client->set_connection_timeout(us);
     client->set_read_timeout(us);
     client->set_write_timeout(us);
@@ -223,9 +232,32 @@ class HttpTransport final : public RegistryTransport {
     ++idle_total_;
   }
 
+  // Clients in an exchange now, so CancelAll can stop them (httplib's stop() is meant to be
+  // called from another thread).
+  bool Track(httplib::ClientImpl* c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cancelled_) return false;
+    active_.insert(c);
+    return true;
+  }
+  void Forget(httplib::ClientImpl* c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    active_.erase(c);
+  }
+
+ public:
+  void CancelAll() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    cancelled_ = true;
+    for (httplib::ClientImpl* c : active_) c->stop();
+  }
+
+ private:
   X509_STORE* store_;
   std::string extra_ca_;
   size_t max_idle_;
+  bool cancelled_ = false;
+  std::set<httplib::ClientImpl*> active_;
   std::mutex mu_;
   std::map<std::string, std::vector<Idle>> idle_;
   size_t idle_total_ = 0;

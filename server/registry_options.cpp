@@ -113,6 +113,7 @@ class OwnedRegistryClient final : public ImageUserFetcher {
                             SteadyTime deadline) override {
     return client_.Fetch(location, settings, deadline);
   }
+  void Cancel() override { client_.Cancel(); }
 
  private:
   std::unique_ptr<RegistryTransport> transport_;

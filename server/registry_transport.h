@@ -69,6 +69,8 @@ class RegistryTransport {
   // did not complete (no connection, TLS failure, deadline, cap, stopped by on_body) is a
   // TransportError.
   virtual TransportResult Send(const RegistryHttpRequest& request) = 0;
+  // For shutdown: aborts the exchanges in flight and fails every later one at once.
+  virtual void CancelAll() {}
 };
 
 struct HttpTransportOptions {
