@@ -37,9 +37,10 @@ std::vector<Segment> SplitPath(std::string_view path) {
   return out;
 }
 
-// The line of the deepest prefix of `path` found in `lines` (paths of every prefix).
-int DeepestLine(const std::string& path, const std::map<std::string, int>& lines, int fallback) {
-  int line = fallback;
+// Every prefix of a field path, shortest first: "spec", "spec.containers",
+// "spec.containers[0]", ...
+std::vector<std::string> PathPrefixes(const std::string& path) {
+  std::vector<std::string> out;
   std::string prefix;
   for (const Segment& s : SplitPath(path)) {
     if (const auto* key = std::get_if<std::string>(&s)) {
@@ -47,6 +48,15 @@ int DeepestLine(const std::string& path, const std::map<std::string, int>& lines
     } else {
       prefix += "[" + std::to_string(std::get<size_t>(s)) + "]";
     }
+    out.push_back(prefix);
+  }
+  return out;
+}
+
+// The line of the deepest prefix of `path` found in `lines` (paths of every prefix).
+int DeepestLine(const std::string& path, const std::map<std::string, int>& lines, int fallback) {
+  int line = fallback;
+  for (const std::string& prefix : PathPrefixes(path)) {
     auto it = lines.find(prefix);
     if (it == lines.end()) break;
     line = it->second;
@@ -185,15 +195,7 @@ int YamlFieldLine(const YAML::Node& root, int first_line, std::string_view path)
 std::map<std::string, int> JsonFieldLines(std::string_view text, const std::set<std::string>& wanted) {
   std::unordered_set<std::string> prefixes;
   for (const std::string& path : wanted) {
-    std::string prefix;
-    for (const Segment& s : SplitPath(path)) {
-      if (const auto* key = std::get_if<std::string>(&s)) {
-        prefix += (prefix.empty() ? "" : ".") + *key;
-      } else {
-        prefix += "[" + std::to_string(std::get<size_t>(s)) + "]";
-      }
-      prefixes.insert(prefix);
-    }
+    for (std::string& prefix : PathPrefixes(path)) prefixes.insert(std::move(prefix));
   }
   const std::map<std::string, int> found = JsonWalker(text, prefixes).Run();
   size_t first = text.find_first_not_of(" \t\r\n");
