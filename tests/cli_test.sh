@@ -2,27 +2,7 @@
 # Runs the real rootgate binary: `check` exit codes, JSON shape and bad inputs; `review` on every
 # recorded fixture; policy errors. Expected verdicts come from SEMANTICS.md, not from output.
 # usage: tests/cli_test.sh path/to/rootgate
-set -uo pipefail
-shopt -s lastpipe
-bin="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(dirname "$here")"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-cd "$root"
-
-fails=0; passes=0
-pass() { passes=$((passes + 1)); }
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-expect_eq() { # name got want
-  if [ "$2" == "$3" ]; then pass; else fail "$1: got [$2], want [$3]"; fi
-}
-expect_contains() { # name haystack needle
-  if grep -qF -- "$3" <<<"$2"; then pass; else fail "$1: [$3] not in output: $2"; fi
-}
-run() { # sets out, err, code
-  out="$("$@" 2>"$work/stderr")"; code=$?; err="$(cat "$work/stderr")"
-}
+source "$(dirname "$0")/cli_lib.sh"
 
 # --- check on the shipped examples -------------------------------------------------------
 run "$bin" check -o json examples/manifests

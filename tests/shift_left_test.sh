@@ -5,21 +5,8 @@
 # else against the required fields), and the per-namespace table of a cluster audit. Expected
 # values come from SEMANTICS.md and the issue, not from the program's output.
 # usage: tests/shift_left_test.sh path/to/rootgate
-set -uo pipefail
-shopt -s lastpipe
-bin="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(dirname "$here")"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-cd "$root"
+source "$(dirname "$0")/cli_lib.sh"
 
-fails=0; passes=0
-pass() { passes=$((passes + 1)); }
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-expect_eq() { if [ "$2" == "$3" ]; then pass; else fail "$1: got [$2], want [$3]"; fi; }
-expect_contains() { if grep -qF -- "$3" <<<"$2"; then pass; else fail "$1: [$3] not in: $2"; fi; }
-run() { out="$("$@" 2>"$work/stderr")"; code=$?; err="$(cat "$work/stderr")"; }
 verdicts() { # JSON report on stdin → "kind name verdict rules" per result
   jq -r '.results[] | "\(.source | split("/") | last) \(if .skipped then "skip" elif .allowed then "allow" else "deny" end) \([.violations[].rule] | unique | join(","))"'
 }
