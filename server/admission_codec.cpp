@@ -2,6 +2,8 @@
 
 #include <map>
 
+#include "server/json_prune.h"
+
 namespace rootgate::server {
 
 using nlohmann::json;
@@ -85,15 +87,27 @@ Result<DecodedReview> DecodeReview(json&& review) {
   return out;
 }
 
+namespace {
+
+// What DecodeReview reads, and nothing else: managedFields, status, requestKind, userInfo.groups
+// and the like are validated as JSON but never built. Everything else of an object is kept: the
+// pod spec sits under spec or template, and an UPDATE compares whole pod templates.
+const JsonShape kObjectMetadata{{"name"}, {"namespace"}};
+const JsonShape kObject{JsonShape::kKeep, {{"metadata", &kObjectMetadata}, {"status", nullptr, true}}};
+const JsonShape kUserInfo{{"username"}};
+const JsonShape kRequest{{"uid"},         {"kind"},      {"resource"}, {"subResource"},
+                         {"operation"},   {"name"},      {"namespace"},
+                         {"userInfo", &kUserInfo},       {"dryRun"},
+                         {"object", &kObject},           {"oldObject", &kObject}};
+const JsonShape kReview{{"apiVersion"}, {"kind"}, {"request", &kRequest}};
+
+}  // namespace
+
 Result<DecodedReview> DecodeReviewText(std::string_view body) {
   if (body.empty()) return Error{"body: empty"};
-  json parsed;
-  try {
-    parsed = json::parse(body);
-  } catch (const json::exception& e) {
-    return Error{std::string("body: invalid JSON: ") + e.what()};
-  }
-  return DecodeReview(std::move(parsed));
+  auto parsed = ParsePruned(body, &kReview);
+  if (!parsed) return Error{"body: invalid JSON: " + parsed.error()};
+  return DecodeReview(std::move(parsed).value());
 }
 
 json EncodeReply(std::string_view api_version, std::string_view uid,

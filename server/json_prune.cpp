@@ -1,0 +1,409 @@
+#include "server/json_prune.h"
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+namespace rootgate::server {
+
+using nlohmann::json;
+
+bool JsonShape::Keep(std::string_view key, const JsonShape** shape) const {
+  for (const Member& m : members) {
+    if (m.key == key) {
+      *shape = m.shape;
+      return !m.drop;
+    }
+  }
+  *shape = nullptr;
+  return others == kKeep;
+}
+
+namespace {
+
+// Recursive descent over [p_, end_). Every method that takes `json* out` builds into *out when
+// it is non-null and only validates when it is null. On failure the first error is kept and
+// every caller returns false at once.
+class Parser {
+ public:
+  explicit Parser(std::string_view text)
+      : begin_(text.data()), p_(text.data()), end_(text.data() + text.size()) {}
+
+  Result<json> Document(const JsonShape* shape) {
+    if (end_ - p_ >= 3 && std::memcmp(p_, "\xEF\xBB\xBF", 3) == 0) p_ += 3;
+    json out;
+    SkipSpace();
+    if (!Value(shape, &out)) return Error{error_};
+    SkipSpace();
+    if (p_ != end_) {
+      Fail("expected the end of the document");
+      return Error{error_};
+    }
+    return out;
+  }
+
+ private:
+  bool Fail(const char* what) {
+    if (error_.empty()) {
+      size_t line = 1, column = 1;
+      for (const char* c = begin_; c < p_ && c < end_; ++c) {
+        if (*c == '\n') {
+          ++line;
+          column = 1;
+        } else {
+          ++column;
+        }
+      }
+      error_ = "line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + what;
+    }
+    return false;
+  }
+
+  void SkipSpace() {
+    while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
+  }
+
+  bool Value(const JsonShape* shape, json* out) {
+    if (p_ == end_) return Fail("unexpected end of the document, expected a value");
+    switch (*p_) {
+      case '{':
+        return Object(shape, out);
+      case '[':
+        return Array(out);
+      case '"': {
+        if (out == nullptr) return String(nullptr);
+        std::string s;
+        if (!String(&s)) return false;
+        *out = std::move(s);
+        return true;
+      }
+      case 't':
+        return Literal("true", out, json(true));
+      case 'f':
+        return Literal("false", out, json(false));
+      case 'n':
+        return Literal("null", out, json(nullptr));
+      default:
+        if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) return Number(out);
+        return Fail("unexpected character, expected a value");
+    }
+  }
+
+  bool Literal(std::string_view word, json* out, json value) {
+    if (static_cast<size_t>(end_ - p_) < word.size() || std::memcmp(p_, word.data(), word.size()) != 0) {
+      return Fail("invalid literal, expected true, false or null");
+    }
+    p_ += word.size();
+    if (out != nullptr) *out = std::move(value);
+    return true;
+  }
+
+  bool Enter() {
+    if (++depth_ > kMaxJsonDepth) return Fail("nested deeper than 512 objects and arrays");
+    ++p_;  // the '{' or '['
+    SkipSpace();
+    return true;
+  }
+
+  bool Object(const JsonShape* shape, json* out) {
+    if (!Enter()) return false;
+    json::object_t* object = nullptr;
+    if (out != nullptr) {
+      *out = json::object();
+      object = out->get_ptr<json::object_t*>();
+    }
+    if (p_ < end_ && *p_ == '}') {
+      ++p_;
+      --depth_;
+      return true;
+    }
+    std::string key;
+    while (true) {
+      if (p_ == end_ || *p_ != '"') return Fail("expected a string as an object key");
+      key.clear();
+      if (!String(object != nullptr ? &key : nullptr)) return false;
+      SkipSpace();
+      if (p_ == end_ || *p_ != ':') return Fail("expected ':' after an object key");
+      ++p_;
+      SkipSpace();
+      json* slot = nullptr;
+      const JsonShape* child = nullptr;
+      if (object != nullptr) {
+        if (shape == nullptr || shape->Keep(key, &child)) {
+          slot = &(*object)[key];  // a repeated key: the last value wins, as in nlohmann
+        }
+      }
+      if (!Value(child, slot)) return false;
+      SkipSpace();
+      if (p_ < end_ && *p_ == ',') {
+        ++p_;
+        SkipSpace();
+        continue;
+      }
+      if (p_ < end_ && *p_ == '}') {
+        ++p_;
+        --depth_;
+        return true;
+      }
+      return Fail("expected ',' or '}' after an object member");
+    }
+  }
+
+  bool Array(json* out) {
+    if (!Enter()) return false;
+    json::array_t* array = nullptr;
+    if (out != nullptr) {
+      *out = json::array();
+      array = out->get_ptr<json::array_t*>();
+    }
+    if (p_ < end_ && *p_ == ']') {
+      ++p_;
+      --depth_;
+      return true;
+    }
+    while (true) {
+      json* slot = array != nullptr ? &array->emplace_back() : nullptr;
+      if (!Value(nullptr, slot)) return false;
+      SkipSpace();
+      if (p_ < end_ && *p_ == ',') {
+        ++p_;
+        SkipSpace();
+        continue;
+      }
+      if (p_ < end_ && *p_ == ']') {
+        ++p_;
+        --depth_;
+        return true;
+      }
+      return Fail("expected ',' or ']' after an array element");
+    }
+  }
+
+  static int Hex(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  // Four hex digits after "\u"; p_ is on the 'u'.
+  bool CodeUnit(uint32_t* unit) {
+    if (end_ - p_ < 5) return Fail("\\u must be followed by four hex digits");
+    uint32_t v = 0;
+    for (int i = 1; i <= 4; ++i) {
+      const int h = Hex(p_[i]);
+      if (h < 0) return Fail("\\u must be followed by four hex digits");
+      v = v * 16 + static_cast<uint32_t>(h);
+    }
+    p_ += 5;
+    *unit = v;
+    return true;
+  }
+
+  static void AppendUtf8(uint32_t cp, std::string* out) {
+    if (cp < 0x80) {
+      out->push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+  }
+
+  // p_ is on the backslash.
+  bool Escape(std::string* out) {
+    if (end_ - p_ < 2) return Fail("unterminated string");
+    ++p_;
+    char c;
+    switch (*p_) {
+      case '"': c = '"'; break;
+      case '\\': c = '\\'; break;
+      case '/': c = '/'; break;
+      case 'b': c = '\b'; break;
+      case 'f': c = '\f'; break;
+      case 'n': c = '\n'; break;
+      case 'r': c = '\r'; break;
+      case 't': c = '\t'; break;
+      case 'u': {
+        uint32_t unit = 0;
+        if (!CodeUnit(&unit)) return false;
+        if (unit >= 0xDC00 && unit <= 0xDFFF) return Fail("a low surrogate \\u escape without a high one before it");
+        if (unit >= 0xD800 && unit <= 0xDBFF) {
+          uint32_t low = 0;
+          if (end_ - p_ < 2 || p_[0] != '\\' || p_[1] != 'u') {
+            return Fail("a high surrogate \\u escape must be followed by a low one");
+          }
+          ++p_;
+          if (!CodeUnit(&low)) return false;
+          if (low < 0xDC00 || low > 0xDFFF) return Fail("a high surrogate \\u escape must be followed by a low one");
+          unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00);
+        }
+        if (out != nullptr) AppendUtf8(unit, out);
+        return true;
+      }
+      default:
+        return Fail("invalid escape in a string");
+    }
+    ++p_;
+    if (out != nullptr) out->push_back(c);
+    return true;
+  }
+
+  // A multi-byte UTF-8 sequence (RFC 3629: no overlongs, surrogates or values past U+10FFFF).
+  bool Utf8(std::string* out) {
+    const auto b = [this](ptrdiff_t i) { return static_cast<unsigned char>(p_[i]); };
+    const unsigned char lead = b(0);
+    int length = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0) lo = 0xA0;
+      if (lead == 0xED) hi = 0x9F;
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0) lo = 0x90;
+      if (lead == 0xF4) hi = 0x8F;
+    } else {
+      return Fail("invalid UTF-8 in a string");
+    }
+    if (end_ - p_ < length) return Fail("invalid UTF-8 in a string");
+    if (b(1) < lo || b(1) > hi) return Fail("invalid UTF-8 in a string");
+    for (int i = 2; i < length; ++i) {
+      if (b(i) < 0x80 || b(i) > 0xBF) return Fail("invalid UTF-8 in a string");
+    }
+    if (out != nullptr) out->append(p_, static_cast<size_t>(length));
+    p_ += length;
+    return true;
+  }
+
+  // Moves p_ to the first byte of [p_, end_) that is not printable ASCII other than '"' and
+  // '\\': the end of a run of bytes a string copies as they are.
+  void SkipPlain() {
+#ifdef __SSE2__
+    // 16 bytes at a time: a signed compare with 0x20 catches control bytes and every byte of
+    // 0x80 and above at once.
+    const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    while (end_ - p_ >= 16) {
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
+      const __m128i stop = _mm_or_si128(_mm_cmplt_epi8(v, space),
+                                        _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+      const int mask = _mm_movemask_epi8(stop);
+      if (mask != 0) {
+        p_ += __builtin_ctz(static_cast<unsigned>(mask));
+        return;
+      }
+      p_ += 16;
+    }
+#endif
+    while (p_ < end_) {
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return;
+      ++p_;
+    }
+  }
+
+  // p_ is on the opening quote.
+  bool String(std::string* out) {
+    ++p_;
+    while (true) {
+      const char* run = p_;
+      SkipPlain();
+      if (out != nullptr) out->append(run, static_cast<size_t>(p_ - run));
+      if (p_ == end_) return Fail("unterminated string");
+      const auto c = static_cast<unsigned char>(*p_);
+      if (c == '"') {
+        ++p_;
+        return true;
+      }
+      if (c == '\\') {
+        if (!Escape(out)) return false;
+      } else if (c < 0x20) {
+        return Fail("a control character in a string must be escaped");
+      } else if (!Utf8(out)) {
+        return false;
+      }
+    }
+  }
+
+  bool Digits() {
+    if (p_ == end_ || *p_ < '0' || *p_ > '9') return false;
+    while (p_ < end_ && *p_ >= '0' && *p_ <= '9') ++p_;
+    return true;
+  }
+
+  // The number grammar of RFC 8259; the value typed as nlohmann types it: an integer that fits
+  // is unsigned (no sign) or signed (a '-'), anything else a double, which must be finite.
+  bool Number(json* out) {
+    const char* start = p_;
+    const bool negative = *p_ == '-';
+    if (negative) ++p_;
+    if (p_ < end_ && *p_ == '0') {
+      ++p_;
+    } else if (!Digits()) {
+      return Fail("invalid number, expected a digit");
+    }
+    bool integer = true;
+    if (p_ < end_ && *p_ == '.') {
+      ++p_;
+      integer = false;
+      if (!Digits()) return Fail("invalid number, expected a digit after '.'");
+    }
+    if (p_ < end_ && (*p_ == 'e' || *p_ == 'E')) {
+      ++p_;
+      integer = false;
+      if (p_ < end_ && (*p_ == '+' || *p_ == '-')) ++p_;
+      if (!Digits()) return Fail("invalid number, expected a digit in the exponent");
+    }
+    if (integer) {
+      if (negative) {
+        int64_t v = 0;
+        if (std::from_chars(start, p_, v).ec == std::errc()) {
+          if (out != nullptr) *out = v;
+          return true;
+        }
+      } else {
+        uint64_t v = 0;
+        if (std::from_chars(start, p_, v).ec == std::errc()) {
+          if (out != nullptr) *out = v;
+          return true;
+        }
+      }
+    }
+    const std::string text(start, p_);
+    const double v = std::strtod(text.c_str(), nullptr);
+    if (!std::isfinite(v)) return Fail("number too large for a double");
+    if (out != nullptr) *out = v;
+    return true;
+  }
+
+  const char* const begin_;
+  const char* p_;
+  const char* const end_;
+  int depth_ = 0;
+  std::string error_;
+};
+
+}  // namespace
+
+Result<json> ParsePruned(std::string_view text, const JsonShape* shape) {
+  return Parser(text).Document(shape);
+}
+
+}  // namespace rootgate::server
