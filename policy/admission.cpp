@@ -72,6 +72,12 @@ std::vector<std::string> EphemeralNames(const json& spec) {
 
 }  // namespace
 
+bool ComparesWholeTemplates(const Request& request) {
+  return request.operation == "UPDATE" && request.sub_resource.empty() &&
+         IsPodBearingKind(request.kind.group, request.kind.kind) &&
+         !(request.kind.group.empty() && request.kind.kind == "Pod");
+}
+
 Plan PlanRequest(const Request& request, const Policy& policy) {
   (void)policy;
   const std::string& op = request.operation;

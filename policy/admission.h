@@ -45,6 +45,13 @@ struct Plan {
   std::string error;  // the object is malformed: what and where
 };
 
+// Whether deciding the request compares whole pod templates (an UPDATE of a workload: any change
+// to its template is evaluated). Otherwise only the fields of each object that BuildWorkloadView
+// and the pod UPDATE comparison read matter: metadata name and namespace; of a pod spec
+// securityContext, hostUsers, runtimeClassName, os and each container's name, image,
+// restartPolicy and securityContext.
+bool ComparesWholeTemplates(const Request& request);
+
 // Decides whether and what to evaluate. Never throws.
 Plan PlanRequest(const Request& request, const Policy& policy);
 

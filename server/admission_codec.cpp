@@ -90,51 +90,195 @@ Result<DecodedReview> DecodeReview(json&& review) {
 namespace {
 
 // What DecodeReview reads, and nothing else: managedFields, status, requestKind, userInfo.groups
-// and the like are validated as JSON but never built. Everything else of an object is kept: the
-// pod spec sits under spec or template, and an UPDATE compares whole pod templates.
+// and the like are validated as JSON but never built.
 const JsonShape kObjectMetadata{{"name"}, {"namespace"}};
-const JsonShape kObject{JsonShape::kKeep, {{"metadata", &kObjectMetadata}, {"status", nullptr, true}}};
+// Of an object, by default only what BuildWorkloadView and the pod UPDATE comparison read (see
+// policy::ComparesWholeTemplates): the pod spec sits under spec, spec.template,
+// spec.jobTemplate.spec.template or template, and the one shape serves every level.
+extern const JsonShape kSpec;
+const JsonShape kContainer{{"name"}, {"image"}, {"restartPolicy"}, {"securityContext"}};
+const JsonShape kTemplate{{"spec", &kSpec}};
+const JsonShape kSpec{{"securityContext"},  {"hostUsers"},
+                      {"runtimeClassName"}, {"os"},
+                      {"initContainers", &kContainer},
+                      {"containers", &kContainer},
+                      {"ephemeralContainers", &kContainer},
+                      {"template", &kTemplate},
+                      {"jobTemplate", &kTemplate}};
+const JsonShape kObjectFields{{"metadata", &kObjectMetadata}, {"spec", &kSpec}, {"template", &kTemplate}};
+// An UPDATE of a workload compares whole pod templates: everything but status is kept.
+const JsonShape kObjectWhole{JsonShape::kKeep, {{"metadata", &kObjectMetadata}, {"status", nullptr, true}}};
+
 const JsonShape kUserInfo{{"username"}};
-const JsonShape kRequest{{"uid"},         {"kind"},      {"resource"}, {"subResource"},
-                         {"operation"},   {"name"},      {"namespace"},
-                         {"userInfo", &kUserInfo},       {"dryRun"},
-                         {"object", &kObject},           {"oldObject", &kObject}};
-const JsonShape kReview{{"apiVersion"}, {"kind"}, {"request", &kRequest}};
+
+JsonShape RequestShape(const JsonShape* object) {
+  return {{"uid"},       {"kind"},     {"resource"},          {"subResource"},
+          {"operation"}, {"name"},     {"namespace"},         {"userInfo", &kUserInfo},
+          {"dryRun"},    {"object", object}, {"oldObject", object}};
+}
+const JsonShape kRequestFields = RequestShape(&kObjectFields);
+const JsonShape kRequestWhole = RequestShape(&kObjectWhole);
+const JsonShape kReviewFields{{"apiVersion"}, {"kind"}, {"request", &kRequestFields}};
+const JsonShape kReviewWhole{{"apiVersion"}, {"kind"}, {"request", &kRequestWhole}};
+
+Result<DecodedReview> DecodeWith(std::string_view body, const JsonShape& shape) {
+  auto parsed = ParsePruned(body, &shape);
+  if (!parsed) return Error{"body: invalid JSON: " + parsed.error()};
+  return DecodeReview(std::move(parsed).value());
+}
 
 }  // namespace
 
 Result<DecodedReview> DecodeReviewText(std::string_view body) {
   if (body.empty()) return Error{"body: empty"};
-  auto parsed = ParsePruned(body, &kReview);
-  if (!parsed) return Error{"body: invalid JSON: " + parsed.error()};
-  return DecodeReview(std::move(parsed).value());
+  auto decoded = DecodeWith(body, kReviewFields);
+  // Rare (a controller's update): parse again, keeping the whole objects this time.
+  if (decoded && policy::ComparesWholeTemplates(decoded.value().request)) {
+    return DecodeWith(body, kReviewWhole);
+  }
+  return decoded;
+}
+
+Reply ReplyTo(std::string_view api_version, std::string_view uid, const policy::Decision& decision) {
+  Reply r;
+  r.api_version = std::string(api_version);
+  r.uid = std::string(uid);
+  r.allowed = decision.allowed;
+  if (!decision.allowed) {
+    const bool bad_object = !decision.error.empty();
+    r.code = bad_object ? 400 : 403;
+    r.reason = bad_object ? "BadRequest" : "Forbidden";
+    r.message = "rootgate: " + (bad_object ? decision.error : policy::DenyMessage(decision));
+  }
+  for (const auto& w : decision.warnings) r.warnings.push_back("rootgate: " + w.message);
+  for (const auto& a : decision.audits) {
+    std::string& v = r.audit_annotations[std::string(policy::RuleName(a.rule))];
+    v += (v.empty() ? "" : "; ") + a.message;
+  }
+  return r;
+}
+
+json ReplyJson(const Reply& reply) {
+  json response = {{"uid", reply.uid}, {"allowed", reply.allowed}};
+  if (reply.code != 0) {
+    response["status"] = {{"code", reply.code}, {"reason", reply.reason}, {"message", reply.message}};
+  }
+  if (!reply.warnings.empty()) response["warnings"] = reply.warnings;
+  if (!reply.audit_annotations.empty()) response["auditAnnotations"] = reply.audit_annotations;
+  return {{"apiVersion", reply.api_version}, {"kind", "AdmissionReview"}, {"response", std::move(response)}};
+}
+
+namespace {
+
+// A JSON string as nlohmann's dump writes it (ensure_ascii off, error_handler replace): '"', '\\'
+// and control characters escaped, valid UTF-8 as it is, and each maximal invalid prefix of a
+// sequence replaced by U+FFFD.
+void AppendJsonString(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"': out->append("\\\""); break;
+        case '\\': out->append("\\\\"); break;
+        case '\b': out->append("\\b"); break;
+        case '\f': out->append("\\f"); break;
+        case '\n': out->append("\\n"); break;
+        case '\r': out->append("\\r"); break;
+        case '\t': out->append("\\t"); break;
+        default:
+          if (c < 0x20) {
+            out->append("\\u00");
+            out->push_back(kHex[c >> 4]);
+            out->push_back(kHex[c & 0xF]);
+          } else {
+            out->push_back(static_cast<char>(c));
+          }
+      }
+      ++i;
+      continue;
+    }
+    size_t length = 0;
+    unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      length = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      length = 3;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      length = 4;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    }
+    size_t valid = length == 0 ? 0 : 1;  // bytes of the sequence that are as they should be
+    while (valid > 0 && valid < length && i + valid < s.size()) {
+      const auto b = static_cast<unsigned char>(s[i + valid]);
+      const bool ok = valid == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
+      if (!ok) break;
+      ++valid;
+    }
+    if (length != 0 && valid == length) {
+      out->append(s.substr(i, length));
+      i += length;
+    } else {
+      out->append("\xEF\xBF\xBD");
+      i += valid == 0 ? 1 : valid;
+    }
+  }
+  out->push_back('"');
+}
+
+}  // namespace
+
+std::string ReplyText(const Reply& reply) {
+  // Members in nlohmann's order (std::map: sorted by key).
+  std::string out;
+  out.reserve(256 + reply.message.size());
+  out.append("{\"apiVersion\":");
+  AppendJsonString(reply.api_version, &out);
+  out.append(",\"kind\":\"AdmissionReview\",\"response\":{\"allowed\":");
+  out.append(reply.allowed ? "true" : "false");
+  if (!reply.audit_annotations.empty()) {
+    out.append(",\"auditAnnotations\":{");
+    bool first = true;
+    for (const auto& [key, value] : reply.audit_annotations) {
+      if (!first) out.push_back(',');
+      first = false;
+      AppendJsonString(key, &out);
+      out.push_back(':');
+      AppendJsonString(value, &out);
+    }
+    out.push_back('}');
+  }
+  if (reply.code != 0) {
+    out.append(",\"status\":{\"code\":");
+    out.append(std::to_string(reply.code));
+    out.append(",\"message\":");
+    AppendJsonString(reply.message, &out);
+    out.append(",\"reason\":");
+    AppendJsonString(reply.reason, &out);
+    out.push_back('}');
+  }
+  out.append(",\"uid\":");
+  AppendJsonString(reply.uid, &out);
+  if (!reply.warnings.empty()) {
+    out.append(",\"warnings\":[");
+    for (size_t i = 0; i < reply.warnings.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      AppendJsonString(reply.warnings[i], &out);
+    }
+    out.push_back(']');
+  }
+  out.append("}}");
+  return out;
 }
 
 json EncodeReply(std::string_view api_version, std::string_view uid,
                  const policy::Decision& decision) {
-  json response = {{"uid", uid}, {"allowed", decision.allowed}};
-  if (!decision.allowed) {
-    const bool bad_object = !decision.error.empty();
-    response["status"] = {
-        {"code", bad_object ? 400 : 403},
-        {"reason", bad_object ? "BadRequest" : "Forbidden"},
-        {"message", bad_object ? "rootgate: " + decision.error
-                               : "rootgate: " + policy::DenyMessage(decision)}};
-  }
-  if (!decision.warnings.empty()) {
-    json warnings = json::array();
-    for (const auto& w : decision.warnings) warnings.push_back("rootgate: " + w.message);
-    response["warnings"] = std::move(warnings);
-  }
-  if (!decision.audits.empty()) {
-    std::map<std::string, std::string> by_rule;
-    for (const auto& a : decision.audits) {
-      std::string& v = by_rule[std::string(policy::RuleName(a.rule))];
-      v += (v.empty() ? "" : "; ") + a.message;
-    }
-    response["auditAnnotations"] = by_rule;
-  }
-  return {{"apiVersion", api_version}, {"kind", "AdmissionReview"}, {"response", std::move(response)}};
+  return ReplyJson(ReplyTo(api_version, uid, decision));
 }
 
 }  // namespace rootgate::server

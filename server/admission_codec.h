@@ -2,8 +2,10 @@
 // Decision → the exact AdmissionReview reply. No I/O; thread-safe.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -26,9 +28,28 @@ Result<DecodedReview> DecodeReview(nlohmann::json&& review);
 // Parses and decodes the body text. Fails on empty, truncated or unparseable JSON too.
 Result<DecodedReview> DecodeReviewText(std::string_view body);
 
-// The AdmissionReview reply: same apiVersion and kind, response.uid copied, allowed, and per
-// the decision a status (403 with the deny message; 400 for a malformed object), warnings and
+// The AdmissionReview reply, field by field.
+struct Reply {
+  std::string api_version;  // as the request's
+  std::string uid;          // response.uid: the request's uid
+  bool allowed = true;
+  int code = 0;             // response.status, when code != 0
+  std::string reason, message;
+  std::vector<std::string> warnings;
+  std::map<std::string, std::string> audit_annotations;
+};
+
+// The reply to a decision: same apiVersion and kind, response.uid copied, allowed, and per the
+// decision a status (403 with the deny message; 400 for a malformed object), warnings and
 // auditAnnotations.
+Reply ReplyTo(std::string_view api_version, std::string_view uid, const policy::Decision& decision);
+
+// The reply as a JSON document, and as the compact text the webhook sends: the same bytes as
+// ReplyJson(reply).dump() with invalid UTF-8 replaced by U+FFFD, written without building a tree.
+nlohmann::json ReplyJson(const Reply& reply);
+std::string ReplyText(const Reply& reply);
+
+// ReplyJson(ReplyTo(...)).
 nlohmann::json EncodeReply(std::string_view api_version, std::string_view uid,
                            const policy::Decision& decision);
 

@@ -44,25 +44,26 @@ Verdict VerdictOf(const policy::Decision& d) {
 }
 
 // The reply when no decision was reached in time: what the policy's onTimeout asks for.
-json TimeoutReply(std::string_view api_version, std::string_view uid, const Deadline& deadline,
-                  policy::OnTimeout on_timeout, Verdict* verdict) {
+Reply TimeoutReply(std::string_view api_version, std::string_view uid, const Deadline& deadline,
+                   policy::OnTimeout on_timeout, Verdict* verdict) {
   const std::string what = "rootgate: no decision within the admission deadline (timeout " +
                            FormatDuration(deadline.timeout) + ")";
-  json response = {{"uid", uid}};
+  Reply reply;
+  reply.api_version = std::string(api_version);
+  reply.uid = std::string(uid);
   if (on_timeout == policy::OnTimeout::kDeny) {
     *verdict = Verdict::kDeny;
-    response["allowed"] = false;
-    response["status"] = {{"code", 403},
-                          {"reason", "Forbidden"},
-                          {"message", what + "; denied because the policy sets onTimeout: deny. "
-                                             "Retry; if it persists, ask the cluster admin."}};
+    reply.allowed = false;
+    reply.code = 403;
+    reply.reason = "Forbidden";
+    reply.message = what + "; denied because the policy sets onTimeout: deny. "
+                           "Retry; if it persists, ask the cluster admin.";
   } else {
     *verdict = Verdict::kWarn;
-    response["allowed"] = true;
-    response["warnings"] =
-        json::array({what + "; allowed unchecked because the policy sets onTimeout: allow"});
+    reply.allowed = true;
+    reply.warnings = {what + "; allowed unchecked because the policy sets onTimeout: allow"};
   }
-  return {{"apiVersion", api_version}, {"kind", "AdmissionReview"}, {"response", std::move(response)}};
+  return reply;
 }
 
 // nlohmann's parse errors end with "; last read: '<the bytes of the token being read>'", which
@@ -112,7 +113,7 @@ Result<AdmissionOutcome> DecideAdmission(std::string_view body, const policy::Po
   AddDistinct(decision.warnings, &out.rules);
   AddDistinct(decision.audits, &out.rules);
   out.note = !decision.error.empty() ? decision.error : decision.skip_reason;
-  out.reply = EncodeReply(review.api_version, review.request.uid, decision);
+  out.reply = ReplyTo(review.api_version, review.request.uid, decision);
   return out;
 }
 

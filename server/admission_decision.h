@@ -15,6 +15,7 @@
 #include "policy/policy.h"
 #include "policy/result.h"
 #include "policy/rule_id.h"
+#include "server/admission_codec.h"
 #include "server/clock.h"
 
 namespace rootgate::server {
@@ -42,7 +43,7 @@ struct Deadline {
 Deadline MakeDeadline(Clock::TimePoint start, std::chrono::nanoseconds timeout);
 
 struct AdmissionOutcome {
-  nlohmann::json reply;  // the whole AdmissionReview to send back
+  Reply reply;  // the whole AdmissionReview to send back (ReplyText)
   Verdict verdict = Verdict::kAllow;
   std::string uid, kind, namespace_name, name, operation, username;
   bool dry_run = false;

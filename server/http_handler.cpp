@@ -74,7 +74,7 @@ HandledRequest ValidateHandler::HandleUnguarded(const HttpRequest& request,
   auto outcome = DecideAdmission(request.body, *policy, facts_, deadline, clock_);
   if (!outcome) return Fail(400, outcome.error());
   HandledRequest out;
-  out.http.body = outcome.value().reply.dump(-1, ' ', false, json::error_handler_t::replace);
+  out.http.body = ReplyText(outcome.value().reply);
   out.outcome = std::move(outcome).value();
   return out;
 }

@@ -76,7 +76,7 @@ class Parser {
       case '{':
         return Object(shape, out);
       case '[':
-        return Array(out);
+        return Array(shape, out);
       case '"': {
         if (out == nullptr) return String(nullptr);
         std::string s;
@@ -156,7 +156,7 @@ class Parser {
     }
   }
 
-  bool Array(json* out) {
+  bool Array(const JsonShape* shape, json* out) {
     if (!Enter()) return false;
     json::array_t* array = nullptr;
     if (out != nullptr) {
@@ -170,7 +170,7 @@ class Parser {
     }
     while (true) {
       json* slot = array != nullptr ? &array->emplace_back() : nullptr;
-      if (!Value(nullptr, slot)) return false;
+      if (!Value(shape, slot)) return false;
       SkipSpace();
       if (p_ < end_ && *p_ == ',') {
         ++p_;

@@ -26,8 +26,8 @@ inline constexpr int kMaxJsonDepth = 512;
 
 // Which members of an object to build. A named member is built with its own shape (null: whole)
 // or dropped; members not named are dropped, or built whole when `others` is kKeep. A shape
-// applies only where the value is an object: any other value (a string where an object was
-// expected, say) is built whole, so the caller can report its type.
+// applies where the value is an object, and to each element of an array; any other value (a
+// string where an object was expected, say) is built whole, so the caller can report its type.
 struct JsonShape {
   enum Others { kDrop, kKeep };
   struct Member {
