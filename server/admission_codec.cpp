@@ -3,6 +3,7 @@
 #include <map>
 
 #include "server/json_prune.h"
+#include "server/json_text.h"
 
 namespace rootgate::server {
 
@@ -168,77 +169,13 @@ json ReplyJson(const Reply& reply) {
   return {{"apiVersion", reply.api_version}, {"kind", "AdmissionReview"}, {"response", std::move(response)}};
 }
 
-namespace {
-
-// A JSON string as nlohmann's dump writes it (ensure_ascii off, error_handler replace): '"', '\\'
-// and control characters escaped, valid UTF-8 as it is, and each maximal invalid prefix of a
-// sequence replaced by U+FFFD.
-void AppendJsonString(std::string_view s, std::string* out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out->push_back('"');
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"': out->append("\\\""); break;
-        case '\\': out->append("\\\\"); break;
-        case '\b': out->append("\\b"); break;
-        case '\f': out->append("\\f"); break;
-        case '\n': out->append("\\n"); break;
-        case '\r': out->append("\\r"); break;
-        case '\t': out->append("\\t"); break;
-        default:
-          if (c < 0x20) {
-            out->append("\\u00");
-            out->push_back(kHex[c >> 4]);
-            out->push_back(kHex[c & 0xF]);
-          } else {
-            out->push_back(static_cast<char>(c));
-          }
-      }
-      ++i;
-      continue;
-    }
-    size_t length = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      length = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      length = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      length = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    }
-    size_t valid = length == 0 ? 0 : 1;  // bytes of the sequence that are as they should be
-    while (valid > 0 && valid < length && i + valid < s.size()) {
-      const auto b = static_cast<unsigned char>(s[i + valid]);
-      const bool ok = valid == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
-      if (!ok) break;
-      ++valid;
-    }
-    if (length != 0 && valid == length) {
-      out->append(s.substr(i, length));
-      i += length;
-    } else {
-      out->append("\xEF\xBF\xBD");
-      i += valid == 0 ? 1 : valid;
-    }
-  }
-  out->push_back('"');
-}
-
-}  // namespace
 
 std::string ReplyText(const Reply& reply) {
   // Members in nlohmann's order (std::map: sorted by key).
   std::string out;
   out.reserve(256 + reply.message.size());
   out.append("{\"apiVersion\":");
-  AppendJsonString(reply.api_version, &out);
+  AppendJsonString(&out, reply.api_version);
   out.append(",\"kind\":\"AdmissionReview\",\"response\":{\"allowed\":");
   out.append(reply.allowed ? "true" : "false");
   if (!reply.audit_annotations.empty()) {
@@ -247,9 +184,9 @@ std::string ReplyText(const Reply& reply) {
     for (const auto& [key, value] : reply.audit_annotations) {
       if (!first) out.push_back(',');
       first = false;
-      AppendJsonString(key, &out);
+      AppendJsonString(&out, key);
       out.push_back(':');
-      AppendJsonString(value, &out);
+      AppendJsonString(&out, value);
     }
     out.push_back('}');
   }
@@ -257,18 +194,18 @@ std::string ReplyText(const Reply& reply) {
     out.append(",\"status\":{\"code\":");
     out.append(std::to_string(reply.code));
     out.append(",\"message\":");
-    AppendJsonString(reply.message, &out);
+    AppendJsonString(&out, reply.message);
     out.append(",\"reason\":");
-    AppendJsonString(reply.reason, &out);
+    AppendJsonString(&out, reply.reason);
     out.push_back('}');
   }
   out.append(",\"uid\":");
-  AppendJsonString(reply.uid, &out);
+  AppendJsonString(&out, reply.uid);
   if (!reply.warnings.empty()) {
     out.append(",\"warnings\":[");
     for (size_t i = 0; i < reply.warnings.size(); ++i) {
       if (i > 0) out.push_back(',');
-      AppendJsonString(reply.warnings[i], &out);
+      AppendJsonString(&out, reply.warnings[i]);
     }
     out.push_back(']');
   }

@@ -28,9 +28,9 @@ bool JsonShape::Keep(std::string_view key, const JsonShape** shape) const {
 
 namespace {
 
-// Recursive descent over [p_, end_). Every method that takes `json* out` builds into *out when
-// it is non-null and only validates when it is null. On failure the first error is kept and
-// every caller returns false at once.
+// Recursive descent over [p_, end_) for what is built; what is dropped is validated by Skip, a
+// loop with no recursion and no allocation. On failure the first error is kept and every caller
+// returns false at once.
 class Parser {
  public:
   explicit Parser(std::string_view text)
@@ -70,7 +70,9 @@ class Parser {
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
   }
 
+  // Builds the value at p_ into *out per `shape`; validates it without building when out is null.
   bool Value(const JsonShape* shape, json* out) {
+    if (out == nullptr) return Skip();
     if (p_ == end_) return Fail("unexpected end of the document, expected a value");
     switch (*p_) {
       case '{':
@@ -78,30 +80,104 @@ class Parser {
       case '[':
         return Array(shape, out);
       case '"': {
-        if (out == nullptr) return String(nullptr);
         std::string s;
         if (!String(&s)) return false;
         *out = std::move(s);
         return true;
       }
       case 't':
-        return Literal("true", out, json(true));
+        if (!Word("true")) return false;
+        *out = true;
+        return true;
       case 'f':
-        return Literal("false", out, json(false));
+        if (!Word("false")) return false;
+        *out = false;
+        return true;
       case 'n':
-        return Literal("null", out, json(nullptr));
+        if (!Word("null")) return false;
+        *out = nullptr;
+        return true;
       default:
         if (*p_ == '-' || (*p_ >= '0' && *p_ <= '9')) return Number(out);
         return Fail("unexpected character, expected a value");
     }
   }
 
-  bool Literal(std::string_view word, json* out, json value) {
+  bool Word(std::string_view word) {
     if (static_cast<size_t>(end_ - p_) < word.size() || std::memcmp(p_, word.data(), word.size()) != 0) {
       return Fail("invalid literal, expected true, false or null");
     }
     p_ += word.size();
-    if (out != nullptr) *out = std::move(value);
+    return true;
+  }
+
+  // Validates the value at p_, building nothing: the same grammar as Value, without recursion,
+  // the open objects and arrays on a stack of their closing brackets.
+  bool Skip() {
+    char closers[kMaxJsonDepth];
+    int open = 0;
+    while (true) {
+      // A value.
+      if (p_ == end_) return Fail("unexpected end of the document, expected a value");
+      const char c = *p_;
+      if (c == '{' || c == '[') {
+        if (depth_ + open >= kMaxJsonDepth) return Fail("nested deeper than 512 objects and arrays");
+        closers[open++] = c == '{' ? '}' : ']';
+        ++p_;
+        SkipSpace();
+        if (p_ < end_ && *p_ == closers[open - 1]) {
+          ++p_;
+          --open;
+        } else if (c == '[') {
+          continue;  // the first element
+        } else if (!MemberKey()) {
+          return false;
+        } else {
+          continue;  // the first member's value
+        }
+      } else if (c == '"') {
+        if (!String(nullptr)) return false;
+      } else if (c == 't') {
+        if (!Word("true")) return false;
+      } else if (c == 'f') {
+        if (!Word("false")) return false;
+      } else if (c == 'n') {
+        if (!Word("null")) return false;
+      } else if (c == '-' || (c >= '0' && c <= '9')) {
+        if (!Number(nullptr)) return false;
+      } else {
+        return Fail("unexpected character, expected a value");
+      }
+      // After a value: close what ends here, then go on to the next element or member.
+      while (true) {
+        if (open == 0) return true;
+        SkipSpace();
+        const bool object = closers[open - 1] == '}';
+        if (p_ < end_ && *p_ == ',') {
+          ++p_;
+          SkipSpace();
+          if (object && !MemberKey()) return false;
+          break;
+        }
+        if (p_ < end_ && *p_ == closers[open - 1]) {
+          ++p_;
+          --open;
+          continue;
+        }
+        return Fail(object ? "expected ',' or '}' after an object member"
+                           : "expected ',' or ']' after an array element");
+      }
+    }
+  }
+
+  // A member's key and colon, validated: `"key" :`, leaving p_ on the value.
+  bool MemberKey() {
+    if (p_ == end_ || *p_ != '"') return Fail("expected a string as an object key");
+    if (!String(nullptr)) return false;
+    SkipSpace();
+    if (p_ == end_ || *p_ != ':') return Fail("expected ':' after an object key");
+    ++p_;
+    SkipSpace();
     return true;
   }
 
@@ -114,11 +190,8 @@ class Parser {
 
   bool Object(const JsonShape* shape, json* out) {
     if (!Enter()) return false;
-    json::object_t* object = nullptr;
-    if (out != nullptr) {
-      *out = json::object();
-      object = out->get_ptr<json::object_t*>();
-    }
+    *out = json::object();
+    json::object_t& object = *out->get_ptr<json::object_t*>();
     if (p_ < end_ && *p_ == '}') {
       ++p_;
       --depth_;
@@ -128,17 +201,15 @@ class Parser {
     while (true) {
       if (p_ == end_ || *p_ != '"') return Fail("expected a string as an object key");
       key.clear();
-      if (!String(object != nullptr ? &key : nullptr)) return false;
+      if (!String(&key)) return false;
       SkipSpace();
       if (p_ == end_ || *p_ != ':') return Fail("expected ':' after an object key");
       ++p_;
       SkipSpace();
       json* slot = nullptr;
       const JsonShape* child = nullptr;
-      if (object != nullptr) {
-        if (shape == nullptr || shape->Keep(key, &child)) {
-          slot = &(*object)[key];  // a repeated key: the last value wins, as in nlohmann
-        }
+      if (shape == nullptr || shape->Keep(key, &child)) {
+        slot = &object[key];  // a repeated key: the last value wins, as in nlohmann
       }
       if (!Value(child, slot)) return false;
       SkipSpace();
@@ -158,19 +229,15 @@ class Parser {
 
   bool Array(const JsonShape* shape, json* out) {
     if (!Enter()) return false;
-    json::array_t* array = nullptr;
-    if (out != nullptr) {
-      *out = json::array();
-      array = out->get_ptr<json::array_t*>();
-    }
+    *out = json::array();
+    json::array_t& array = *out->get_ptr<json::array_t*>();
     if (p_ < end_ && *p_ == ']') {
       ++p_;
       --depth_;
       return true;
     }
     while (true) {
-      json* slot = array != nullptr ? &array->emplace_back() : nullptr;
-      if (!Value(shape, slot)) return false;
+      if (!Value(shape, &array.emplace_back())) return false;
       SkipSpace();
       if (p_ < end_ && *p_ == ',') {
         ++p_;

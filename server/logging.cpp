@@ -33,31 +33,6 @@ bool NeedsQuotes(std::string_view s) {
 
 }  // namespace
 
-void AppendJsonString(std::string* out, std::string_view s) {
-  out->push_back('"');
-  for (size_t i = 0; i < s.size();) {
-    const char c = s[i];
-    const size_t n = Utf8Length(s, i);
-    if (n == 0) {
-      out->append("\\ufffd");
-      ++i;
-      continue;
-    }
-    if (c == '"' || c == '\\') {
-      out->push_back('\\');
-      out->push_back(c);
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-      out->append(buf);
-    } else {
-      out->append(s.substr(i, n));
-    }
-    i += n;
-  }
-  out->push_back('"');
-}
-
 void LogValue::AppendJson(std::string* out) const {
   switch (type_) {
     case Type::kString: AppendJsonString(out, str_); break;

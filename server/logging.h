@@ -15,6 +15,8 @@
 #include <type_traits>
 #include <vector>
 
+#include "server/json_text.h"  // AppendJsonString, used by the log formats
+
 namespace rootgate::server {
 
 enum class LogFormat { kJson, kText };
@@ -61,8 +63,5 @@ struct LogField {
 // one comparison) when the level is disabled.
 void Log(spdlog::level::level_enum level, std::string_view msg,
          std::initializer_list<LogField> fields = {});
-
-// Appends `s` as a JSON string literal (quotes included).
-void AppendJsonString(std::string* out, std::string_view s);
 
 }  // namespace rootgate::server

@@ -22,6 +22,9 @@
 #        PERF=1           also profile rootgate under wrk with perf and print the top symbols
 #        KEEP_TMP=1       keep the temp dir (certificate, logs, wrk output) and print its path
 #        BUILD_DIR=build  where rootgate is built (relative to the repository, or absolute)
+#        LOG_LEVEL=info   rootgate's --log-level: info (the default) writes one line per decision
+# rootgate runs with --offline: the fixture's image would otherwise be looked up on docker.io,
+# which this machine cannot reach (tests/bench_registry.cpp measures lookups).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -31,6 +34,7 @@ requests_target="${REQUESTS:-1000000}"
 warmup="${WARMUP:-2}"
 keepalive_max="${KEEPALIVE_MAX:-1000}"
 build_dir="${BUILD_DIR:-build}"
+log_level="${LOG_LEVEL:-info}"
 case "$build_dir" in /*) ;; *) build_dir="$root/$build_dir" ;; esac
 bin="$build_dir/rootgate"
 fixture="$root/tests/fixtures/admission/003-pod-create-no-securitycontext.json"
@@ -248,7 +252,7 @@ server_command() { # name port: sets cmd to the command line that starts the ser
   case "$1" in
     rootgate)
       cmd=("$bin" serve --listen "127.0.0.1:$2" --tls-cert "$work/cert.pem" \
-        --tls-key "$work/key.pem" --log-level warn)
+        --tls-key "$work/key.pem" --offline --log-level "$log_level")
       ;;
     minimal)
       cmd=("$work/minimal_server" "$work/cert.pem" "$work/key.pem" 127.0.0.1 "$2" \

@@ -1,0 +1,15 @@
+// Writing JSON text without building a tree. No I/O; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace rootgate::server {
+
+// Appends `s` as a JSON string literal, quotes included, byte for byte as nlohmann's dump writes
+// it with ensure_ascii off and error_handler_t::replace: '"', '\\' and control characters
+// escaped (\n, \t, ... or \u00XX), valid UTF-8 as it is, and each maximal invalid prefix of a
+// UTF-8 sequence replaced by U+FFFD. Runs of plain ASCII are appended at once.
+void AppendJsonString(std::string* out, std::string_view s);
+
+}  // namespace rootgate::server
