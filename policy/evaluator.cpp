@@ -4,6 +4,7 @@
 
 #include "policy/image_ref.h"
 #include "policy/rules/rule.h"
+#include "policy/utf8.h"
 
 namespace rootgate::policy {
 
@@ -216,7 +217,7 @@ std::string DenyMessage(const Decision& d) {
     if (!msg.empty()) msg += "; ";
     msg += next;
   }
-  if (msg.size() > kLimit) msg = msg.substr(0, kLimit - 3) + "…";
+  if (msg.size() > kLimit) msg = CutUtf8(msg, kLimit - 3) + "…";  // "…" is 3 bytes
   return msg;
 }
 

@@ -399,4 +399,32 @@ TEST_CASE("deny message: every violation, one per line, under 1 KiB") {
   CHECK(DenyMessage(single) == "[rootUser] " + single.violations.at(0).message);
 }
 
+// Found while writing fuzz/admission_review_fuzz's strict-UTF-8 reply invariant (seed
+// fuzz/corpus/admission_review_fuzz/crash-deny-message-utf8-cut): the 1 KiB cut split a
+// multi-byte character, and the reply `rootgate review` prints (strict UTF-8) threw. Each "é" is
+// two bytes; the two names put the cut at either byte of one.
+TEST_CASE("deny message: the 1 KiB cut never splits a UTF-8 character") {
+  std::string e_acute_600;
+  for (int i = 0; i < 600; ++i) e_acute_600 += "\xC3\xA9";
+  for (const std::string& name : {e_acute_600, "x" + e_acute_600}) {
+    CAPTURE(name.size());
+    json pod = RootPod();
+    pod["spec"]["containers"][0]["name"] = name;
+    const Decision d = Decide(pod, FactsWithUser("1000"), BuiltinDefaultPolicy());
+    REQUIRE(d.violations.size() == 1);
+    const std::string full = "[rootUser] " + d.violations[0].message;
+    REQUIRE(full.size() > 1000);
+    const std::string msg = DenyMessage(d);
+    CHECK(msg.size() <= 1000);
+    const std::string ellipsis = "\xE2\x80\xA6";
+    REQUIRE(msg.size() > ellipsis.size());
+    CHECK(msg.substr(msg.size() - ellipsis.size()) == ellipsis);
+    const std::string kept = msg.substr(0, msg.size() - ellipsis.size());
+    CHECK(full.compare(0, kept.size(), kept) == 0);
+    // The kept text ends on a whole character: the byte after it starts one.
+    CHECK((static_cast<unsigned char>(full[kept.size()]) & 0xC0) != 0x80);
+    CHECK_NOTHROW((void)json(msg).dump());
+  }
+}
+
 }  // namespace

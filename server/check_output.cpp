@@ -125,7 +125,9 @@ void PrintJson(const CheckReport& report, std::ostream& out) {
                 {"denied", denied},
                 {"skipped", skipped},
                 {"errors", report.errors.size()}}}};
-  out << doc.dump(2) << "\n";
+  // Inputs are files in any encoding: a byte that is not UTF-8 (a Latin-1 USER name, a
+  // parser message quoting it) is printed as U+FFFD instead of throwing.
+  out << doc.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace

@@ -141,7 +141,9 @@ void PrintSarif(const CheckReport& report, std::ostream& out) {
               {"runs", json::array({{{"tool", {{"driver", std::move(driver)}}},
                                      {"invocations", json::array({std::move(invocation)})},
                                      {"results", std::move(results)}}})}};
-  out << log.dump(2) << "\n";
+  // Inputs are files in any encoding: a byte that is not UTF-8 (a Latin-1 USER name, a
+  // parser message quoting it) is printed as U+FFFD instead of throwing.
+  out << log.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
 }
 
 }  // namespace rootgate::server
