@@ -7,9 +7,7 @@
 #include <cstring>
 #include <string>
 
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
+#include "server/json_text.h"
 
 namespace rootgate::server {
 
@@ -50,7 +48,7 @@ class Parser {
   }
 
  private:
-  bool Fail(const char* what) {
+  [[gnu::cold, gnu::noinline]] bool Fail(const char* what) {
     if (error_.empty()) {
       size_t line = 1, column = 1;
       for (const char* c = begin_; c < p_ && c < end_; ++c) {
@@ -67,6 +65,8 @@ class Parser {
   }
 
   void SkipSpace() {
+    // Bodies from the API server are compact: one compare settles the common case.
+    if (p_ == end_ || static_cast<unsigned char>(*p_) > ' ') return;
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\n' || *p_ == '\r' || *p_ == '\t')) ++p_;
   }
 
@@ -293,7 +293,7 @@ class Parser {
   }
 
   // p_ is on the backslash.
-  bool Escape(std::string* out) {
+  [[gnu::noinline]] bool Escape(std::string* out) {
     if (end_ - p_ < 2) return Fail("unterminated string");
     ++p_;
     char c;
@@ -332,7 +332,7 @@ class Parser {
   }
 
   // A multi-byte UTF-8 sequence (RFC 3629: no overlongs, surrogates or values past U+10FFFF).
-  bool Utf8(std::string* out) {
+  [[gnu::noinline]] bool Utf8(std::string* out) {
     const auto b = [this](ptrdiff_t i) { return static_cast<unsigned char>(p_[i]); };
     const unsigned char lead = b(0);
     int length = 0;
@@ -360,38 +360,12 @@ class Parser {
     return true;
   }
 
-  // Moves p_ to the first byte of [p_, end_) that is not printable ASCII other than '"' and
-  // '\\': the end of a run of bytes a string copies as they are.
-  void SkipPlain() {
-#ifdef __SSE2__
-    // 16 bytes at a time: a signed compare with 0x20 catches control bytes and every byte of
-    // 0x80 and above at once.
-    const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
-    while (end_ - p_ >= 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p_));
-      const __m128i stop = _mm_or_si128(_mm_cmplt_epi8(v, space),
-                                        _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
-      const int mask = _mm_movemask_epi8(stop);
-      if (mask != 0) {
-        p_ += __builtin_ctz(static_cast<unsigned>(mask));
-        return;
-      }
-      p_ += 16;
-    }
-#endif
-    while (p_ < end_) {
-      const auto c = static_cast<unsigned char>(*p_);
-      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return;
-      ++p_;
-    }
-  }
-
   // p_ is on the opening quote.
   bool String(std::string* out) {
     ++p_;
     while (true) {
       const char* run = p_;
-      SkipPlain();
+      p_ = PlainJsonEnd(p_, end_);
       if (out != nullptr) out->append(run, static_cast<size_t>(p_ - run));
       if (p_ == end_) return Fail("unterminated string");
       const auto c = static_cast<unsigned char>(*p_);
@@ -417,7 +391,7 @@ class Parser {
 
   // The number grammar of RFC 8259; the value typed as nlohmann types it: an integer that fits
   // is unsigned (no sign) or signed (a '-'), anything else a double, which must be finite.
-  bool Number(json* out) {
+  [[gnu::noinline]] bool Number(json* out) {
     const char* start = p_;
     const bool negative = *p_ == '-';
     if (negative) ++p_;

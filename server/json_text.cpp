@@ -1,17 +1,40 @@
 #include "server/json_text.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace rootgate::server {
+
+const char* PlainJsonEnd(const char* p, const char* end) {
+#ifdef __SSE2__
+  // 16 bytes at a time: a signed compare with 0x20 catches control bytes and every byte of 0x80
+  // and above at once.
+  const __m128i space = _mm_set1_epi8(0x20), quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i stop = _mm_or_si128(_mm_cmplt_epi8(v, space),
+                                      _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+    const int mask = _mm_movemask_epi8(stop);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p < end) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') return p;
+    ++p;
+  }
+  return p;
+}
 
 void AppendJsonString(std::string* out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
   size_t i = 0;
   while (i < s.size()) {
-    size_t plain = i;  // a run of bytes written as they are, appended at once
-    while (plain < s.size() && static_cast<unsigned char>(s[plain]) >= 0x20 &&
-           static_cast<unsigned char>(s[plain]) < 0x80 && s[plain] != '"' && s[plain] != '\\') {
-      ++plain;
-    }
+    // a run of bytes written as they are, appended at once
+    const size_t plain = static_cast<size_t>(PlainJsonEnd(s.data() + i, s.data() + s.size()) - s.data());
     out->append(s.data() + i, plain - i);
     i = plain;
     if (i == s.size()) break;

@@ -12,4 +12,8 @@ namespace rootgate::server {
 // UTF-8 sequence replaced by U+FFFD. Runs of plain ASCII are appended at once.
 void AppendJsonString(std::string* out, std::string_view s);
 
+// The first byte of [p, end) that is not printable ASCII other than '"' and '\\' (end if none):
+// the end of a run that a JSON string holds and writes as it is.
+const char* PlainJsonEnd(const char* p, const char* end);
+
 }  // namespace rootgate::server

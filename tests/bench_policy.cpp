@@ -1,8 +1,8 @@
 // Policy engine benchmark: prints figures, asserts nothing (see README "Performance").
 //   build/rootgate_bench [iterations-scale]
 // 1. Evaluate a parsed pod with 1, 10 and 100 containers (view built once; and view + evaluate).
-// 2. Parse + evaluate + encode the reply of the recorded Pod CREATE AdmissionReview (003), next
-//    to a reference in the same run: nlohmann parse alone of the same bytes.
+// 2. Decode + evaluate + write the reply of the recorded Pod CREATE AdmissionReview (003), as the
+//    webhook does, next to a reference in the same run: nlohmann parse alone of the same bytes.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -14,7 +14,8 @@
 #include "policy/evaluator.h"
 #include "policy/image_facts.h"
 #include "policy/workload.h"
-#include "server/review.h"
+#include "policy/admission.h"
+#include "server/admission_codec.h"
 
 namespace {
 
@@ -82,9 +83,12 @@ int main(int argc, char** argv) {
   const std::string body = json::parse(in)["body"].dump();
   const size_t iters = static_cast<size_t>(20000 * scale) + 1;
   double parse_only = MedianNs(iters, [&] { g_sink = g_sink + json::parse(body).size(); });
+  // What the webhook does per request: decode, validate, write the reply text.
   double full = MedianNs(iters, [&] {
-    auto reply = rootgate::server::ReviewBody(body, policy, facts);
-    g_sink = g_sink + reply.value().dump().size();
+    auto review = rootgate::server::DecodeReviewText(body);
+    auto decision = rootgate::policy::Validate(review.value().request, facts, policy);
+    g_sink = g_sink + rootgate::server::ReplyText(rootgate::server::ReplyTo(
+                          review.value().api_version, review.value().request.uid, decision)).size();
   });
   std::printf("\nrecorded Pod AdmissionReview (%zu bytes):\n", body.size());
   std::printf("  reference: json::parse only            %10.0f ns\n", parse_only);
