@@ -90,6 +90,13 @@ std::string Fingerprint(X509* cert) {
   return Hex(md, n);
 }
 
+std::string Sha256Bytes(std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(data.data(), data.size(), md, &n, EVP_sha256(), nullptr) != 1) return "";
+  return std::string(reinterpret_cast<const char*>(md), n);
+}
+
 // The client CA store and the names sent in the CertificateRequest.
 bool LoadClientCa(std::string_view pem, X509_STORE** store, STACK_OF(X509_NAME)** names,
                   std::string* error) {
@@ -139,6 +146,8 @@ Result<std::shared_ptr<const TlsMaterial>> LoadTlsMaterial(std::string_view cert
   m->serial_ = Serial(m->cert_);
   m->fingerprint_ = Fingerprint(m->cert_);
   m->not_after_ = NotAfter(m->cert_);
+  m->session_context_ = Sha256Bytes(client_ca_pem);
+  if (m->session_context_.empty()) return Error{"session context: " + OpenSslErrors()};
   return std::shared_ptr<const TlsMaterial>(std::move(m));
 }
 
@@ -159,6 +168,24 @@ int InstallCurrentMaterial(SSL* ssl, void* arg) {
   return 1;
 }
 
+// SSL_CTX_set_client_hello_cb: runs first in each handshake, before OpenSSL looks for a session
+// to resume, which it does only for a session made under the connection's session id context.
+// Setting that to the current material's session_context() keeps a session whose client
+// certificate was checked against client CAs since replaced from being resumed (for up to the
+// ticket lifetime) without the client showing a certificate the current CAs accept.
+int BindSessionsToClientCa(SSL* ssl, int* alert, void* arg) {
+  const auto* store = static_cast<const Snapshot<TlsMaterial>*>(arg);
+  const std::shared_ptr<const TlsMaterial> m = store->Get();
+  const std::string context = m ? m->session_context() : std::string();
+  if (context.empty() ||
+      SSL_set_session_id_context(ssl, reinterpret_cast<const unsigned char*>(context.data()),
+                                 static_cast<unsigned int>(context.size())) != 1) {
+    *alert = SSL_AD_INTERNAL_ERROR;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
 }  // namespace
 
 bool ConfigureServerContext(SSL_CTX* ctx, const Snapshot<TlsMaterial>* store,
@@ -176,6 +203,7 @@ bool ConfigureServerContext(SSL_CTX* ctx, const Snapshot<TlsMaterial>* store,
   }
   SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                SSL_OP_CIPHER_SERVER_PREFERENCE);
+  SSL_CTX_set_client_hello_cb(ctx, BindSessionsToClientCa, const_cast<Snapshot<TlsMaterial>*>(store));
   SSL_CTX_set_cert_cb(ctx, InstallCurrentMaterial, const_cast<Snapshot<TlsMaterial>*>(store));
   if (require_client_cert) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);

@@ -37,6 +37,9 @@ class TlsMaterial {
   const std::string& serial() const { return serial_; }          // upper-case hex
   const std::string& fingerprint() const { return fingerprint_; }  // SHA-256, lower-case hex
   int64_t not_after() const { return not_after_; }              // Unix seconds
+  // The TLS session id context of connections served with this material: SHA-256 of the client
+  // CA PEM (of "" without mTLS), so a session is only resumed under the client CAs it was made under.
+  const std::string& session_context() const { return session_context_; }
 
  private:
   friend Result<std::shared_ptr<const TlsMaterial>> LoadTlsMaterial(std::string_view,
@@ -47,7 +50,7 @@ class TlsMaterial {
   STACK_OF(X509)* chain_ = nullptr;
   X509_STORE* client_ca_ = nullptr;
   STACK_OF(X509_NAME)* client_ca_names_ = nullptr;
-  std::string subject_, serial_, fingerprint_;
+  std::string subject_, serial_, fingerprint_, session_context_;
   int64_t not_after_ = 0;
 };
 
@@ -69,8 +72,9 @@ inline constexpr const char* kTls12Ciphers =
 // Sets up a server context: TLS 1.2 minimum, kTls12Ciphers, no compression or renegotiation,
 // and a certificate callback installing store->Get() into each new connection. With
 // require_client_cert, a client must present a certificate that chains to the current
-// material's client CAs, or the handshake fails. `store` must outlive the context. Returns false
-// with *error set when OpenSSL refuses a setting.
+// material's client CAs, or the handshake fails; a session is resumed (without a certificate)
+// only while the client CAs are those it was made under. `store` must outlive the context.
+// Returns false with *error set when OpenSSL refuses a setting.
 bool ConfigureServerContext(SSL_CTX* ctx, const Snapshot<TlsMaterial>* store,
                             bool require_client_cert, std::string* error);
 

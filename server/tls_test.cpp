@@ -142,3 +142,26 @@ TEST_CASE("LoadTlsMaterial keeps the chain after the leaf and describes the cert
   CHECK(m.value()->not_after() > now + 300 * 24 * 3600);
   CHECK(m.value()->not_after() < now + 400 * 24 * 3600);
 }
+
+TEST_CASE("session context: the same only under the same client CAs") {
+  // Sessions resume only under an equal session id context: a new client CA must change it.
+  TempDir dir;
+  auto a = EnsureDevCertificates(dir.path + "/a");
+  auto b = EnsureDevCertificates(dir.path + "/b");
+  REQUIRE(a.ok());
+  REQUIRE(b.ok());
+  const std::string cert = Slurp(a.value().cert), key = Slurp(a.value().key);
+  const std::string ca_a = Slurp(a.value().ca_cert), ca_b = Slurp(b.value().ca_cert);
+  auto under_a = LoadTlsMaterial(cert, key, ca_a);
+  auto again_a = LoadTlsMaterial(cert, key, ca_a);
+  auto under_b = LoadTlsMaterial(cert, key, ca_b);
+  auto no_mtls = LoadTlsMaterial(cert, key, "");
+  REQUIRE(under_a.ok());
+  REQUIRE(again_a.ok());
+  REQUIRE(under_b.ok());
+  REQUIRE(no_mtls.ok());
+  CHECK(under_a.value()->session_context().size() == 32);  // SSL_MAX_SID_CTX_LENGTH
+  CHECK(under_a.value()->session_context() == again_a.value()->session_context());
+  CHECK(under_a.value()->session_context() != under_b.value()->session_context());
+  CHECK(under_a.value()->session_context() != no_mtls.value()->session_context());
+}
