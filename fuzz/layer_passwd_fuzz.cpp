@@ -1,0 +1,67 @@
+// Fuzzes the layer reader (server/layer_passwd.h): PasswdLayerScanner over a tar stream fed in
+// chunks, and PasswdUid on what it finds. The first byte picks the mode: the input as a plain
+// tar, the input as a gzip blob, or the input gzip-compressed here (so the tar parser behind
+// the inflater sees fuzzed tar data); the second byte picks the chunk size.
+// Invariants: Feed stops asking once settled; Finish always settles; an error has a message.
+#include <zlib.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "fuzz/fuzz_check.h"
+#include "server/layer_passwd.h"
+
+namespace {
+
+using rootgate::server::PasswdLayerScanner;
+using State = PasswdLayerScanner::State;
+
+std::string Gzip(std::string_view in) {
+  z_stream z{};
+  FUZZ_CHECK(deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+  std::string out(deflateBound(&z, in.size()) + 32, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
+  z.avail_in = static_cast<uInt>(in.size());
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = static_cast<uInt>(out.size());
+  FUZZ_CHECK(deflate(&z, Z_FINISH) == Z_STREAM_END);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 2) return 0;
+  const int mode = data[0] % 3;
+  const size_t chunk = 1 + data[1] % 64 * (data[1] >= 128 ? 97 : 1);
+  std::string_view payload(reinterpret_cast<const char*>(data) + 2, size - 2);
+  std::string blob = mode == 2 ? Gzip(payload) : std::string(payload);
+
+  PasswdLayerScanner scanner(
+      mode == 0 ? PasswdLayerScanner::Compression::kNone : PasswdLayerScanner::Compression::kGzip,
+      1 << 20);
+  bool wants_more = true;
+  for (size_t at = 0; at < blob.size() && wants_more; at += chunk) {
+    wants_more = scanner.Feed(std::string_view(blob).substr(at, chunk));
+    if (!wants_more) FUZZ_CHECK(scanner.state() == State::kFound || scanner.state() == State::kError);
+  }
+  if (wants_more) scanner.Finish();
+  FUZZ_CHECK(scanner.state() != State::kScanning);
+  if (scanner.state() == State::kError) FUZZ_CHECK(!scanner.error().empty());
+  if (scanner.state() == State::kFound) {
+    const std::string& passwd = scanner.passwd();
+    (void)rootgate::server::PasswdUid(passwd, "root");
+    (void)rootgate::server::PasswdUid(passwd, "app");
+    auto uid = rootgate::server::PasswdUid(passwd, passwd.substr(0, passwd.find(':')));
+    if (uid) FUZZ_CHECK(*uid >= 0);
+  }
+  // The passwd reader on its own, the first line naming the user to look up.
+  std::string_view name = payload.substr(0, payload.find('\n'));
+  auto uid = rootgate::server::PasswdUid(payload, name);
+  if (uid) FUZZ_CHECK(*uid >= 0);
+  return 0;
+}
