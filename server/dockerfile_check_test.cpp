@@ -187,6 +187,18 @@ TEST_CASE("DockerfileBaseImages lists the external base only when no USER decide
   CHECK(DockerfileBaseImages("FROM scratch\n", {}).empty());
 }
 
+// Found by fuzz/dockerfile_fuzz (fuzz/corpus/dockerfile_fuzz/crash-env-legacy-form-feed): the
+// legacy `ENV name value` form split on any blank but looked for the value after a space or tab
+// only, so a form feed or vertical tab between name and value threw std::out_of_range. BuildKit
+// splits that form on [\t\v\f\r ]+: the value is what follows the blank.
+TEST_CASE("legacy ENV name value separated by a form feed or vertical tab sets the value") {
+  for (const char* blank : {"\f", "\v", "\r", " \f "}) {
+    CAPTURE(blank);
+    CHECK(Check(std::string("FROM alpine\nENV U") + blank + "1000\nUSER $U\n").Verdict() == "allow");
+    CHECK(Check(std::string("FROM alpine\nENV U") + blank + "0\nUSER ${U}\n").Verdict() == "deny rootUser@3");
+  }
+}
+
 TEST_CASE("arbitrary text never crashes the Dockerfile check and always gives a result or an error") {
   // Pieces that stress the parser: quotes, escapes, substitutions, heredocs, directives.
   const std::vector<std::string> pieces = {

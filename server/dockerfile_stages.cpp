@@ -153,7 +153,10 @@ void Builder::Env(const Instruction& in) {
   if (words[0].find('=') == std::string::npos) {
     const std::vector<std::string> legacy = BlankSplit(in.args);
     if (legacy.size() < 2) return Fail(in, "must have two arguments (ENV name value, or ENV name=value ...)");
-    const size_t value_at = in.args.find_first_not_of(" \t", in.args.find_first_of(" \t"));
+    // The blanks BlankSplit splits on (BuildKit: [\t\v\f\r ]+), not only space and tab: with
+    // `ENV A\fb` the value would have no start and substr would throw.
+    constexpr const char* kBlanks = " \t\n\v\f\r";
+    const size_t value_at = in.args.find_first_not_of(kBlanks, in.args.find_first_of(kBlanks));
     pairs.emplace_back(legacy[0], in.args.substr(value_at));
   } else {
     for (const std::string& word : words) {
