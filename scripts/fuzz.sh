@@ -35,6 +35,7 @@ fi
 
 # Which dictionary each target uses (fuzz/dict/), when one helps.
 declare -A dicts=([admission_review_fuzz]=admission_review [manifest_reader_fuzz]=admission_review
+                  [json_prune_fuzz]=admission_review
                   [policy_parse_fuzz]=policy_parse [dockerfile_fuzz]=dockerfile
                   [www_authenticate_fuzz]=www_authenticate [image_ref_fuzz]=image_ref
                   [image_manifest_fuzz]=image_manifest [layer_passwd_fuzz]=layer_passwd)
