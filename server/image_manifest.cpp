@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "policy/utf8.h"
+
 namespace rootgate::server {
 
 using nlohmann::json;
@@ -29,7 +31,7 @@ Result<Descriptor> ReadDescriptor(const json& d, const std::string& where, bool 
   out.media_type = StringAt(d, "mediaType");
   out.digest = StringAt(d, "digest");
   if (need_sha256 ? !IsSha256Digest(out.digest) : out.digest.empty()) {
-    return Error{where + ".digest: expected sha256:<64 hex>, got \"" + out.digest.substr(0, 80) + "\""};
+    return Error{where + ".digest: expected sha256:<64 hex>, got \"" + CutUtf8(out.digest, 80) + "\""};
   }
   if (auto s = d.find("size"); s != d.end() && s->is_number_integer()) out.size = s->get<int64_t>();
   if (auto p = d.find("platform"); p != d.end() && p->is_object()) {

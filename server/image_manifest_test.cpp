@@ -79,6 +79,16 @@ TEST_CASE("ParseManifest: refusals say why") {
   REQUIRE_FALSE(bad_list.ok());
 }
 
+TEST_CASE("ParseManifest: a long bad digest is quoted cut at 80 bytes, never inside a character") {
+  // 79 ASCII bytes, then "é" (2 bytes) across the 80-byte cut.
+  const std::string digest = std::string(79, 'a') + "\xC3\xA9" + "tail";
+  auto bad = ParseManifest(R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"digest":")" +
+                               digest + R"("}})", "");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().find("\"" + std::string(79, 'a') + "\"") != std::string::npos);
+  CHECK(bad.error().find('\xC3') == std::string::npos);
+}
+
 TEST_CASE("ParseImageConfig: User present, empty, absent, null, wrong type") {
   auto c = ParseImageConfig(R"({"architecture":"arm64","os":"linux","config":{"User":"1000:1000","Env":[]}})");
   REQUIRE(c.ok());

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "policy/utf8.h"
 #include "server/layer_passwd.h"
 #include "server/registry_client.h"
 #include "server/sha256.h"
@@ -26,7 +27,7 @@ LayerVerdict ScanLayer(RegistrySession& session, const std::string& repository, 
                        uint64_t* used) {
   const auto compression = LayerCompression(layer.media_type);
   if (!compression) {
-    *note = "its /etc/passwd was not read: layer type " + layer.media_type.substr(0, 80) + " is not supported";
+    *note = "its /etc/passwd was not read: layer type " + CutUtf8(layer.media_type, 80) + " is not supported";
     return LayerVerdict::kGiveUp;
   }
   if (!IsSha256Digest(layer.digest)) {
