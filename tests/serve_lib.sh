@@ -12,7 +12,7 @@ start_serve() {
   serve_pid=$!; serve_pids+=("$serve_pid"); serve_port=""
   local address
   for _ in $(seq 600); do
-    address="$(jq -r 'select(.msg? == "listening") | .address' "$work/$name.log" 2>/dev/null | head -1)"
+    address="$(jq -rR 'fromjson? | select(.msg? == "listening") | .address' "$work/$name.log" 2>/dev/null | head -1)"
     if [ -n "$address" ]; then serve_port="${address##*:}"; return 0; fi
     kill -0 "$serve_pid" 2>/dev/null || break
     sleep 0.1
