@@ -64,4 +64,13 @@ struct LogField {
 void Log(spdlog::level::level_enum level, std::string_view msg,
          std::initializer_list<LogField> fields = {});
 
+// Writes out lines held back at least once a second, from a thread of spdlog's. Call it after
+// BlockShutdownSignals: a thread started earlier would receive SIGTERM and die of it.
+void StartLogFlusher();
+
+// Log, then write out at once every line held back (lines are written in batches under load):
+// for the rare events people and scripts wait for — listening, reloads, shutting down.
+void LogNow(spdlog::level::level_enum level, std::string_view msg,
+            std::initializer_list<LogField> fields = {});
+
 }  // namespace rootgate::server

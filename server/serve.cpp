@@ -38,7 +38,7 @@ void ApplyPolicy(WebhookState& state, const std::string& path, const Result<std:
     return;
   }
   const policy::Policy& p = parsed.value();
-  Log(spdlog::level::info, "policy reloaded",
+  LogNow(spdlog::level::info, "policy reloaded",
       {{"file", path}, {"preset", policy::PresetName(p.preset)}, {"mode", policy::ModeName(p.mode)}});
   state.policy.Set(std::make_shared<const policy::Policy>(std::move(parsed).value()));
 }
@@ -54,7 +54,7 @@ void ApplyTls(WebhookState& state, const TlsFiles& files, const Result<std::vect
     return;
   }
   const TlsMaterial& m = *loaded.value();
-  Log(spdlog::level::info, "certificate reloaded",
+  LogNow(spdlog::level::info, "certificate reloaded",
       {{"subject", m.subject()}, {"serial", m.serial()}, {"sha256", m.fingerprint()}, {"not_after", m.not_after()}});
   state.metrics.SetCertificateNotAfter(m.not_after());
   state.tls.Set(loaded.value());
@@ -139,7 +139,7 @@ void PrintLocalRunHelp(std::ostream& out, const DevCertificates& dev, const List
 void LogListening(const ServeOptions& o, const WebhookState& state, const ListenAddress& bound,
                   const std::string& health_address, double ready_ms) {
   const auto policy = state.policy.Get();
-  Log(spdlog::level::info, "listening",
+  LogNow(spdlog::level::info, "listening",
       {{"address", bound.ToString()},
        {"health_address", health_address},
        {"mtls", !o.client_ca.empty()},
@@ -193,6 +193,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   }
   SetupLogging(o.log_format, o.log_level);
   BlockShutdownSignals();  // before any thread exists
+  StartLogFlusher();
 
   WebhookState state;
   Reloader reloader(std::chrono::duration_cast<std::chrono::milliseconds>(o.reload_interval));
@@ -246,7 +247,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     Log(spdlog::level::err, "the server stopped accepting connections unexpectedly");
     return 1;
   }
-  Log(spdlog::level::info, "shut down cleanly");
+  LogNow(spdlog::level::info, "shut down cleanly");
   spdlog::default_logger_raw()->flush();
   return 0;
 }

@@ -62,7 +62,7 @@ void ShutdownSignals::Loop() {
     if (sig > 0) {
       signalled_.store(true);
       deadline = now + grace_;
-      Log(spdlog::level::info, "shutting down: no new connections; finishing requests in flight",
+      LogNow(spdlog::level::info, "shutting down: no new connections; finishing requests in flight",
           {{"signal", SignalName(sig)}, {"grace_period", FormatDuration(grace_)}});
       on_signal_(sig);
     } else if (signalled_.load() && now >= deadline && !finished_.load()) {
