@@ -1,5 +1,9 @@
 #include "server/https_server.h"
 
+#include <malloc.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
 #include <cstring>
 #include <string_view>
 #include <thread>
@@ -16,7 +20,6 @@ namespace {
 // ~500 bytes costs more CPU than it saves on the wire. The media type is still application/json.
 constexpr const char* kJson = "application/json; charset=utf-8";
 constexpr size_t kKeepAliveMaxRequests = 1000;  // per connection, then the client reconnects
-constexpr time_t kKeepAliveIdleSeconds = 5;
 
 void LogDecision(const AdmissionOutcome& o, std::chrono::nanoseconds duration) {
   if (!spdlog::default_logger_raw()->should_log(spdlog::level::info)) return;
@@ -104,6 +107,33 @@ void ExclusivePortOptions(socket_t sock) {
   setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
 }
 
+// cpp-httplib listens with a backlog of 5: a burst of new connections would overflow the queue
+// and wait for SYN retransmits (a second or more) before the accept loop even sees them.
+class WideBacklogServer final : public httplib::SSLServer {
+ public:
+  using httplib::SSLServer::SSLServer;
+  // listen() again on a listening socket only changes its backlog (Linux).
+  bool WidenBacklog() { return ::listen(svr_sock_, SOMAXCONN) == 0; }
+  // Ends the accept loop, which then closes the socket, without httplib's stop(): that marks the
+  // server socket invalid, and every connection loop checks the mark before each request, so a
+  // connection still in its handshake, or between a reply and the client's next request, would
+  // be closed unserved (the client sees an error, not a refusal). After shutdown(2) of the
+  // listening socket, new connections are refused at once and accepted ones are served.
+  void StopAccepting() { ::shutdown(svr_sock_, SHUT_RDWR); }
+};
+
+// Raises the soft open-file limit to `wanted` (or the hard limit if lower); returns the limit in
+// force afterwards.
+uint64_t RaiseOpenFileLimit(uint64_t wanted) {
+  rlimit lim{};
+  if (getrlimit(RLIMIT_NOFILE, &lim) != 0) return wanted;  // unknown: assume enough
+  if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= wanted) return wanted;
+  rlimit raised = lim;
+  raised.rlim_cur = lim.rlim_max == RLIM_INFINITY ? wanted : std::min<rlim_t>(wanted, lim.rlim_max);
+  if (setrlimit(RLIMIT_NOFILE, &raised) == 0) return raised.rlim_cur;
+  return lim.rlim_cur;
+}
+
 }  // namespace
 
 Result<ListenAddress> BindServer(httplib::Server& server, const ListenAddress& address) {
@@ -124,16 +154,30 @@ Result<ListenAddress> BindServer(httplib::Server& server, const ListenAddress& a
 
 HttpsServer::HttpsServer(WebhookState& state, const policy::ImageFacts& facts, const Clock& clock,
                          const HttpsServerOptions& options)
-    : state_(state), handler_(state.policy, facts, clock, options.max_body) {
+    : state_(state),
+      handler_(state.policy, facts, clock, options.max_body),
+      pool_options_{options.max_connections, static_cast<size_t>(options.threads)},
+      guard_({options.read_timeout, options.idle_timeout}, &state.metrics.connections()) {
   const bool mtls = options.require_client_cert;
-  server_ = std::make_unique<httplib::SSLServer>([this, mtls](SSL_CTX& ctx) {
-    return ConfigureServerContext(&ctx, &state_.tls, mtls, &setup_error_);
+  server_ = std::make_unique<WideBacklogServer>([this, mtls](SSL_CTX& ctx) {
+    if (!ConfigureServerContext(&ctx, &state_.tls, mtls, &setup_error_)) return false;
+    // An idle connection (keep-alive, or a slow client between bytes) then holds no 16 KiB
+    // record buffers.
+    SSL_CTX_set_mode(&ctx, SSL_MODE_RELEASE_BUFFERS);
+    return guard_.Install(&ctx, &setup_error_);
   });
-  const int threads = options.threads;
-  server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  // After a burst of connections, glibc keeps the heap they freed; give it back.
+  pool_options_.on_burst_over = [] { malloc_trim(0); };
+  server_->new_task_queue = [this] {
+    return new ConnectionPool(pool_options_, &state_.metrics.connections(),
+                              [](const std::function<void()>& task) {
+                                ConnectionGuard::RefusingScope refusing;
+                                task();
+                              });
+  };
   server_->set_tcp_nodelay(true);
   server_->set_keep_alive_max_count(kKeepAliveMaxRequests);
-  server_->set_keep_alive_timeout(kKeepAliveIdleSeconds);
+  server_->set_keep_alive_timeout(options.idle_timeout.count());
   server_->set_payload_max_length(options.max_body);
   const size_t max_body = options.max_body;
   server_->set_error_handler(httplib::Server::HandlerWithResponse(
@@ -145,14 +189,26 @@ HttpsServer::HttpsServer(WebhookState& state, const policy::ImageFacts& facts, c
     res.set_content(JsonError("internal error"), kJson);
     LogRejected(req, 500, "unexpected exception in a handler");
   });
-  server_->set_logger([this](const httplib::Request&, const httplib::Response& res) {
-    state_.metrics.RecordHttpStatus(res.status);
+  server_->set_post_routing_handler([this](const httplib::Request&, httplib::Response& res) {
+    if (closing_.load()) res.set_header("Connection", "close");
   });
-  loop_ = std::make_unique<ServeLoop>(*server_);
+  server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
+    state_.metrics.RecordHttpStatus(res.status);
+    if (closing_.load() && req.ssl != nullptr && res.get_header_value("Connection") == "close") {
+      // The reply, now written, told the client so; httplib would keep reading. (Not on
+      // closing_ alone: a reply whose headers were out before Stop promised keep-alive.)
+      ::shutdown(SSL_get_fd(req.ssl), SHUT_RDWR);
+    } else {
+      guard_.Resume(req.ssl);  // the reply is out: the next request's deadline starts
+    }
+  });
+  loop_ = std::make_unique<ServeLoop>(
+      *server_, [this] { static_cast<WideBacklogServer&>(*server_).StopAccepting(); });
   Route();
 }
 
-void HttpsServer::ServeValidate(const httplib::Request& req, httplib::Response& res) const {
+void HttpsServer::ServeValidate(const httplib::Request& req, httplib::Response& res) {
+  guard_.Pause(req.ssl);  // the request is in; answering may take up to its own ?timeout=
   InflightGuard inflight(state_.metrics);
   const std::string content_type = req.get_header_value("Content-Type");
   const std::string timeout = req.get_param_value("timeout");
@@ -183,12 +239,27 @@ Result<ListenAddress> HttpsServer::Bind(const ListenAddress& address) {
   if (!server_->is_valid()) {
     return Error{setup_error_.empty() ? "TLS setup failed: " + OpenSslErrors() : setup_error_};
   }
-  return BindServer(*server_, address);
+  const size_t wanted = pool_options_.max_connections;
+  const uint64_t fd_limit = RaiseOpenFileLimit(wanted + kReservedFds);
+  pool_options_.max_connections = ConnectionCapForFdLimit(wanted, fd_limit);
+  if (pool_options_.max_connections < wanted) {
+    Log(spdlog::level::warn, "open-file limit too low for --max-connections; connection cap lowered",
+        {{"max_connections", wanted}, {"open_file_limit", fd_limit},
+         {"connection_cap", pool_options_.max_connections}});
+  }
+  auto bound = BindServer(*server_, address);
+  if (bound && !static_cast<WideBacklogServer&>(*server_).WidenBacklog()) {
+    Log(spdlog::level::warn, "cannot widen the listen backlog", {{"error", std::strerror(errno)}});
+  }
+  return bound;
 }
 
 void HttpsServer::Run() { loop_->Run(); }
 
-void HttpsServer::Stop() { loop_->Stop(); }
+void HttpsServer::Stop() {
+  closing_.store(true);
+  loop_->Stop();
+}
 
 void ServeLoop::Run() {
   {
@@ -213,7 +284,12 @@ void ServeLoop::Stop() {
   while (!server_.is_running() && !finished_.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  if (!stopped_.exchange(true) && !finished_.load()) server_.stop();
+  if (stopped_.exchange(true) || finished_.load()) return;
+  if (stop_accepting_) {
+    stop_accepting_();
+  } else {
+    server_.stop();
+  }
 }
 
 }  // namespace rootgate::server

@@ -2,6 +2,10 @@
 // ValidateHandler), GET /healthz, /readyz and /metrics; JSON bodies for every error, including
 // the ones the library itself produces (404, 413, malformed HTTP); TCP_NODELAY and keep-alive;
 // TLS set up by ConfigureServerContext so reloaded certificates reach new connections.
+// Connections: each holds a thread of a ConnectionPool that grows on demand up to
+// max_connections (beyond it a connection is closed at once), and a ConnectionGuard closes any
+// whose handshake and request take longer than read_timeout, so slow or idle clients cannot
+// starve real traffic.
 // Optionally the same GET endpoints over plain HTTP on a second address (probes and scrapes
 // that cannot present a client certificate when mTLS is on).
 // Thread-safety: construct, Bind and Run from one thread; Stop from any thread.
@@ -18,6 +22,8 @@
 #include "policy/policy.h"
 #include "policy/result.h"
 #include "server/clock.h"
+#include "server/connection_guard.h"
+#include "server/connection_pool.h"
 #include "server/http_handler.h"
 #include "server/metrics.h"
 #include "server/serve_options.h"
@@ -32,7 +38,10 @@ namespace rootgate::server {
 // Thread-safe: Run on one thread, Stop from any.
 class ServeLoop {
  public:
-  explicit ServeLoop(httplib::Server& server) : server_(server) {}
+  // `stop_accepting`, when given, replaces httplib's stop(): it must make the accept loop end
+  // (see HttpsServer::Stop for why the HTTPS server does it differently).
+  explicit ServeLoop(httplib::Server& server, std::function<void()> stop_accepting = nullptr)
+      : server_(server), stop_accepting_(std::move(stop_accepting)) {}
   // Serves until Stop, then returns once every accepted connection is finished.
   void Run();
   // Stops accepting at once. Idempotent.
@@ -40,6 +49,7 @@ class ServeLoop {
 
  private:
   httplib::Server& server_;
+  const std::function<void()> stop_accepting_;
   std::mutex mu_;
   bool stop_requested_ = false;  // guarded by mu_
   bool started_ = false;         // guarded by mu_
@@ -61,7 +71,10 @@ struct WebhookState {
 struct HttpsServerOptions {
   bool require_client_cert = false;
   size_t max_body = kDefaultMaxBody;
-  int threads = 32;
+  int threads = 32;               // idle worker threads kept ready
+  size_t max_connections = 1024;  // open connections at once; beyond, closed at once
+  std::chrono::nanoseconds read_timeout = std::chrono::seconds(10);  // see ConnectionGuard
+  std::chrono::seconds idle_timeout{5};  // keep-alive idleness before the server closes
 };
 
 class HttpsServer {
@@ -74,21 +87,32 @@ class HttpsServer {
 
   // Binds the listening socket (a free port for port 0; for an empty host every IPv6 and IPv4
   // address, or IPv4 only where IPv6 is unavailable). Returns the address actually bound.
+  // Also raises the soft open-file limit to fit max_connections; where the hard limit does not
+  // allow it, lowers the connection cap to fit and logs a warning.
   Result<ListenAddress> Bind(const ListenAddress& address);
 
   // Accepts and serves until Stop; then returns once every accepted connection is finished.
   // Precondition: Bind succeeded.
   void Run();
 
-  // Stops accepting at once; Run returns when in-flight requests are done. Any thread; idempotent.
+  // Stops accepting at once (new connections are refused); every connection already accepted,
+  // even one still in its TLS handshake, is served its next request, answered with
+  // "Connection: close", then closed; an idle one is closed after the idle timeout. Run returns
+  // when they are all done. Any thread; idempotent.
   void Stop();
+
+  // The connection cap in force (max_connections, or lower to fit the open-file limit).
+  size_t max_connections() const { return pool_options_.max_connections; }
 
  private:
   void Route();
-  void ServeValidate(const httplib::Request& req, httplib::Response& res) const;
+  void ServeValidate(const httplib::Request& req, httplib::Response& res);
 
   WebhookState& state_;
   ValidateHandler handler_;
+  ConnectionPoolOptions pool_options_;
+  ConnectionGuard guard_;  // before server_: outlives the SSL_CTX and its connections
+  std::atomic<bool> closing_{false};
   std::unique_ptr<httplib::SSLServer> server_;
   std::unique_ptr<ServeLoop> loop_;
   std::string setup_error_;

@@ -142,12 +142,30 @@ void Metrics::RenderReloads(std::string* out) const {
   Sample(out, "rootgate_certificate_expiry_timestamp_seconds", "", static_cast<double>(cert_not_after_.load(kRelaxed)));
 }
 
+void Metrics::RenderConnections(std::string* out) const {
+  const ConnectionCounters& c = connections_;
+  Header(out, "rootgate_open_connections", "gauge", "HTTPS connections open now (accepted and not yet closed).");
+  Sample(out, "rootgate_open_connections", "", static_cast<double>(c.open.load(kRelaxed)));
+  Header(out, "rootgate_connections_accepted_total", "counter",
+         "HTTPS connections accepted for serving (refused ones not included).");
+  Sample(out, "rootgate_connections_accepted_total", "", static_cast<double>(c.accepted.load(kRelaxed)));
+  Header(out, "rootgate_connections_refused_total", "counter",
+         "HTTPS connections closed at once because --max-connections were open.");
+  Sample(out, "rootgate_connections_refused_total", "", static_cast<double>(c.refused.load(kRelaxed)));
+  Header(out, "rootgate_connections_timed_out_total", "counter",
+         "HTTPS connections closed because a request (TLS handshake, headers, body) took longer than --read-timeout.");
+  Sample(out, "rootgate_connections_timed_out_total", "", static_cast<double>(c.timed_out.load(kRelaxed)));
+  Header(out, "rootgate_worker_threads", "gauge", "Threads serving HTTPS connections, busy or idle.");
+  Sample(out, "rootgate_worker_threads", "", static_cast<double>(c.threads.load(kRelaxed)));
+}
+
 std::string Metrics::Render() const {
   std::string out;
   out.reserve(8192);
   RenderAdmission(&out);
   RenderHttp(&out);
   RenderReloads(&out);
+  RenderConnections(&out);
   if (extra_) extra_(&out);
   Header(&out, "rootgate_build_info", "gauge", "Always 1; the version of the running binary.");
   Sample(&out, "rootgate_build_info", Label("version", version_), 1);

@@ -30,6 +30,17 @@ inline constexpr std::array<double, 16> kDurationBuckets = {
     0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
     0.025,   0.05,   0.1,     0.25,   0.5,   1,      2.5,   10};
 
+// The HTTPS listener's connections, written by ConnectionPool and ConnectionGuard and
+// rendered by Metrics. Relaxed atomics: each figure is exact, a set of them read together not
+// necessarily consistent.
+struct ConnectionCounters {
+  std::atomic<int64_t> open{0};        // accepted for serving and not yet closed
+  std::atomic<int64_t> threads{0};     // worker threads alive, busy or idle
+  std::atomic<uint64_t> accepted{0};   // taken for serving (refused ones not included)
+  std::atomic<uint64_t> refused{0};    // closed at once: the connection cap was reached
+  std::atomic<uint64_t> timed_out{0};  // closed: a request not received in time
+};
+
 class Metrics {
  public:
   explicit Metrics(std::string version);
@@ -48,6 +59,10 @@ class Metrics {
   // When the serving certificate now in use expires (Unix seconds).
   void SetCertificateNotAfter(int64_t unix_seconds) { cert_not_after_.store(unix_seconds, kRelaxed); }
 
+  // The HTTPS listener's connection figures, for the server to update.
+  ConnectionCounters& connections() { return connections_; }
+  const ConnectionCounters& connections() const { return connections_; }
+
   // Every metric, in the Prometheus text format.
   std::string Render() const;
   // Metrics kept elsewhere (registry lookups: RenderRegistryMetrics), appended by Render. Set
@@ -61,6 +76,7 @@ class Metrics {
   void RenderAdmission(std::string* out) const;
   void RenderHttp(std::string* out) const;
   void RenderReloads(std::string* out) const;
+  void RenderConnections(std::string* out) const;
 
   const std::string version_;
   std::array<std::atomic<uint64_t>, kRequestCells> requests_{};
@@ -73,6 +89,7 @@ class Metrics {
   std::array<std::atomic<uint64_t>, 2> policy_reloads_{};  // success, error
   std::array<std::atomic<uint64_t>, 2> cert_reloads_{};    // success, error
   std::atomic<int64_t> cert_not_after_{0};
+  ConnectionCounters connections_;
   std::function<void(std::string*)> extra_;
 };
 

@@ -121,3 +121,21 @@ TEST_CASE("metrics: concurrent recording loses nothing") {
   CHECK(Value(text, R"(rootgate_http_requests_total{code="200"})") == 40000);
   CHECK(Value(text, "rootgate_admission_decision_duration_seconds_count") == 40000);
 }
+
+TEST_CASE("metrics: HTTPS connections") {
+  Metrics m("1.0.0");
+  ConnectionCounters& c = m.connections();
+  c.open = 3;
+  c.threads = 35;
+  c.accepted = 10;
+  c.refused = 2;
+  c.timed_out = 4;
+  const std::string text = m.Render();
+  CHECK(Value(text, "rootgate_open_connections") == 3);
+  CHECK(Value(text, "rootgate_worker_threads") == 35);
+  CHECK(Value(text, "rootgate_connections_accepted_total") == 10);
+  CHECK(Value(text, "rootgate_connections_refused_total") == 2);
+  CHECK(Value(text, "rootgate_connections_timed_out_total") == 4);
+  CHECK(text.find("# TYPE rootgate_connections_refused_total counter") != std::string::npos);
+  CHECK(text.find("# TYPE rootgate_open_connections gauge") != std::string::npos);
+}

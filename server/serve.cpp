@@ -219,7 +219,9 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   std::optional<RegistryFacts> registry_facts;
   if (resolver) registry_facts.emplace(*resolver);
   const policy::ImageFacts& facts = registry_facts ? static_cast<const policy::ImageFacts&>(*registry_facts) : no_facts;
-  HttpsServer server(state, facts, clock, {!o.client_ca.empty(), o.max_body, o.threads});
+  HttpsServer server(state, facts, clock,
+                     {!o.client_ca.empty(), o.max_body, o.threads, o.max_connections, o.read_timeout,
+                      o.idle_timeout});
   auto bound = server.Bind(o.listen);
   HealthServer health(state);
   auto health_bound = o.health_listen ? health.Start(*o.health_listen) : Result<ListenAddress>(ListenAddress{});

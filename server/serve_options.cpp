@@ -27,7 +27,15 @@ const char* const kServeUsage =
     "  --reload-interval DUR  how often files are checked for changes (default 1s)\n"
     "  --state-dir DIR        where local certificates live (default $XDG_STATE_HOME/rootgate\n"
     "                         or ./.state)\n"
-    "  --threads N            worker threads; each open connection holds one (default 32)\n";
+    "  --threads N            idle worker threads kept ready (default 32); each open connection\n"
+    "                         holds a thread, and more start as needed up to --max-connections\n"
+    "  --max-connections N    open HTTPS connections at once (default 1024); a connection\n"
+    "                         beyond that is closed at once\n"
+    "  --read-timeout DUR     time a client has for the TLS handshake and a whole request, and\n"
+    "                         after a response for the next request beyond --idle-timeout;\n"
+    "                         a slower connection is closed (default 10s)\n"
+    "  --idle-timeout DUR     keep-alive: an idle connection is closed after this, whole\n"
+    "                         seconds (default 5s)\n";
 
 std::string ListenAddress::ToString() const {
   const bool v6 = host.find(':') != std::string::npos;
@@ -70,6 +78,14 @@ Result<size_t> ParseByteSize(std::string_view text) {
 namespace {
 
 using Setter = std::function<std::string(ServeOptions&, const std::string&)>;
+
+// A whole decimal number in [min, max]; nullopt otherwise.
+std::optional<size_t> ParseCount(const std::string& v, size_t min, size_t max) {
+  size_t n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || n < min || n > max) return std::nullopt;
+  return n;
+}
 
 Setter Text(std::string ServeOptions::*field) {
   return [field](ServeOptions& o, const std::string& v) {
@@ -124,12 +140,20 @@ const std::map<std::string, Setter>& Setters() {
       {"--grace-period", Duration(&ServeOptions::grace_period)},
       {"--reload-interval", Duration(&ServeOptions::reload_interval)},
       {"--threads", [](ServeOptions& o, const std::string& v) {
-         int n = 0;
-         auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-         if (ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 1024) {
-           return std::string("expected a number from 1 to 1024");
-         }
-         o.threads = n;
+         auto n = ParseCount(v, 1, 1024);
+         if (n) o.threads = static_cast<int>(*n);
+         return n ? std::string() : std::string("expected a number from 1 to 1024");
+       }},
+      {"--max-connections", [](ServeOptions& o, const std::string& v) {
+         auto n = ParseCount(v, 1, kMaxConnectionsLimit);
+         if (n) o.max_connections = *n;
+         return n ? std::string() : "expected a number from 1 to " + std::to_string(kMaxConnectionsLimit);
+       }},
+      {"--read-timeout", Duration(&ServeOptions::read_timeout)},
+      {"--idle-timeout", [](ServeOptions& o, const std::string& v) {
+         auto d = ParseGoDuration(v);
+         if (!d || *d < std::chrono::seconds(1)) return std::string("expected a duration of at least 1s");
+         o.idle_timeout = std::chrono::ceil<std::chrono::seconds>(*d);
          return std::string();
        }},
   };

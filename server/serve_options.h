@@ -31,6 +31,9 @@ Result<ListenAddress> ParseListen(std::string_view text);
 // A byte count: "8388608", or with a suffix K/Ki/M/Mi/G/Gi (optionally followed by "B").
 Result<size_t> ParseByteSize(std::string_view text);
 
+// The largest --max-connections (each open connection holds a thread).
+inline constexpr size_t kMaxConnectionsLimit = 65536;
+
 struct ServeOptions {
   ListenAddress listen;
   std::optional<ListenAddress> health_listen;  // plain HTTP: /healthz, /readyz, /metrics only
@@ -44,7 +47,10 @@ struct ServeOptions {
   std::chrono::nanoseconds grace_period = std::chrono::seconds(25);
   std::chrono::nanoseconds reload_interval = std::chrono::seconds(1);
   std::string state_dir;  // default: DefaultStateDir()
-  int threads = 32;       // worker threads = connections served at once
+  int threads = 32;       // idle worker threads kept ready (each open connection holds one)
+  size_t max_connections = 1024;  // open HTTPS connections at once; more are closed at once
+  std::chrono::nanoseconds read_timeout = std::chrono::seconds(10);  // handshake + one request
+  std::chrono::seconds idle_timeout{5};  // keep-alive: idle time before the server closes
   bool help = false;      // --help given
   RegistryOptions registry;  // registry lookups: --allow-registry, --offline, ... (kRegistryFlagsHelp)
 };

@@ -18,13 +18,18 @@ TEST_CASE("serve flags: defaults") {
   CHECK(o.value().log_format == LogFormat::kJson);
   CHECK(o.value().log_level == spdlog::level::info);
   CHECK_FALSE(o.value().state_dir.empty());
+  CHECK(o.value().threads == 32);
+  CHECK(o.value().max_connections == 1024);
+  CHECK(o.value().read_timeout == 10s);
+  CHECK(o.value().idle_timeout == 5s);
 }
 
 TEST_CASE("serve flags: every flag, both spellings") {
   auto o = ParseServeFlags({"--listen", "127.0.0.1:9443", "--tls-cert=c.pem", "--tls-key", "k.pem",
                             "--client-ca", "ca.pem", "--policy", "p.yaml", "--log-level=warn",
                             "--log-format", "text", "--max-body", "1Mi", "--grace-period", "2.5s",
-                            "--reload-interval=200ms", "--state-dir", "/tmp/s", "--threads", "4"});
+                            "--reload-interval=200ms", "--state-dir", "/tmp/s", "--threads", "4",
+                            "--max-connections=2000", "--read-timeout", "1.5s", "--idle-timeout", "30s"});
   REQUIRE_MESSAGE(o.ok(), o.error());
   const ServeOptions& v = o.value();
   CHECK(v.listen.host == "127.0.0.1");
@@ -40,6 +45,18 @@ TEST_CASE("serve flags: every flag, both spellings") {
   CHECK(v.reload_interval == 200ms);
   CHECK(v.state_dir == "/tmp/s");
   CHECK(v.threads == 4);
+  CHECK(v.max_connections == 2000);
+  CHECK(v.read_timeout == 1500ms);
+  CHECK(v.idle_timeout == 30s);
+}
+
+TEST_CASE("serve flags: connection limits") {
+  CHECK(ParseServeFlags({"--max-connections", "1"}).value().max_connections == 1);
+  CHECK(ParseServeFlags({"--max-connections", "65536"}).value().max_connections == 65536);
+  // httplib counts keep-alive idleness in whole seconds: a fraction rounds up, never to 0.
+  CHECK(ParseServeFlags({"--idle-timeout", "1500ms"}).value().idle_timeout == 2s);
+  CHECK(ParseServeFlags({"--idle-timeout", "1s"}).value().idle_timeout == 1s);
+  CHECK(ParseServeFlags({"--read-timeout", "250ms"}).value().read_timeout == 250ms);
 }
 
 TEST_CASE("serve flags: listen forms") {
@@ -81,6 +98,12 @@ TEST_CASE("serve flags: mistakes are named") {
       {{"--grace-period", "25"}, "duration"},
       {{"--max-body", "0"}, "more than 0"},
       {{"--threads", "0"}, "1 to 1024"},
+      {{"--max-connections", "0"}, "1 to 65536"},
+      {{"--max-connections", "65537"}, "1 to 65536"},
+      {{"--max-connections", "12k"}, "1 to 65536"},
+      {{"--read-timeout", "0s"}, "positive duration"},
+      {{"--read-timeout", "10"}, "positive duration"},
+      {{"--idle-timeout", "500ms"}, "at least 1s"},
       {{"--tls-cert", ""}, "empty"},
   };
   for (const Case& c : cases) {
