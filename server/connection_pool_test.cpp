@@ -60,7 +60,7 @@ TEST_CASE("connection pool: every open connection runs at once, beyond the spare
   ConnectionCounters counters;
   std::atomic<int> refused{0};
   Gate gate;
-  ConnectionPool pool({/*max_connections=*/100, /*spare_threads=*/2, 10s}, &counters,
+  ConnectionPool pool({/*max_connections=*/100, /*spare_threads=*/2, 10s, {}}, &counters,
                       CountRefusals(&refused));
   for (int i = 0; i < 60; ++i) pool.enqueue(gate.Task());
   CHECK(Eventually([&] { return gate.running.load() == 60; }));
@@ -81,7 +81,7 @@ TEST_CASE("connection pool: beyond the cap a connection is refused at once, on t
   std::thread::id refused_on;
   int refusals = 0;
   bool refused_task_ran = false;
-  ConnectionPool pool({3, 1, 10s}, &counters, [&](const std::function<void()>& task) {
+  ConnectionPool pool({3, 1, 10s, {}}, &counters, [&](const std::function<void()>& task) {
     refused_on = std::this_thread::get_id();
     ++refusals;
     task();  // the refusal runs the task itself: here it only marks that it ran
@@ -134,7 +134,7 @@ TEST_CASE("connection pool: shutdown waits for running tasks") {
   ConnectionCounters counters;
   std::atomic<int> refused{0};
   std::atomic<bool> done{false};
-  ConnectionPool pool({10, 4, 10s}, &counters, CountRefusals(&refused));
+  ConnectionPool pool({10, 4, 10s, {}}, &counters, CountRefusals(&refused));
   pool.enqueue([&] {
     std::this_thread::sleep_for(100ms);
     done = true;

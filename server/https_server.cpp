@@ -156,7 +156,8 @@ HttpsServer::HttpsServer(WebhookState& state, const policy::ImageFacts& facts, c
                          const HttpsServerOptions& options)
     : state_(state),
       handler_(state.policy, facts, clock, options.max_body),
-      pool_options_{options.max_connections, static_cast<size_t>(options.threads)},
+      pool_options_{options.max_connections, static_cast<size_t>(options.threads),
+                    ConnectionPoolOptions{}.spare_idle, {}},
       guard_({options.read_timeout, options.idle_timeout}, &state.metrics.connections()) {
   const bool mtls = options.require_client_cert;
   server_ = std::make_unique<WideBacklogServer>([this, mtls](SSL_CTX& ctx) {
