@@ -333,29 +333,9 @@ class Parser {
 
   // A multi-byte UTF-8 sequence (RFC 3629: no overlongs, surrogates or values past U+10FFFF).
   [[gnu::noinline]] bool Utf8(std::string* out) {
-    const auto b = [this](ptrdiff_t i) { return static_cast<unsigned char>(p_[i]); };
-    const unsigned char lead = b(0);
-    int length = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      if (lead == 0xE0) lo = 0xA0;
-      if (lead == 0xED) hi = 0x9F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      if (lead == 0xF0) lo = 0x90;
-      if (lead == 0xF4) hi = 0x8F;
-    } else {
-      return Fail("invalid UTF-8 in a string");
-    }
-    if (end_ - p_ < length) return Fail("invalid UTF-8 in a string");
-    if (b(1) < lo || b(1) > hi) return Fail("invalid UTF-8 in a string");
-    for (int i = 2; i < length; ++i) {
-      if (b(i) < 0x80 || b(i) > 0xBF) return Fail("invalid UTF-8 in a string");
-    }
-    if (out != nullptr) out->append(p_, static_cast<size_t>(length));
+    const size_t length = Utf8SequenceLength(std::string_view(p_, static_cast<size_t>(end_ - p_)));
+    if (length == 0) return Fail("invalid UTF-8 in a string");
+    if (out != nullptr) out->append(p_, length);
     p_ += length;
     return true;
   }

@@ -28,6 +28,37 @@ const char* PlainJsonEnd(const char* p, const char* end) {
   return p;
 }
 
+size_t Utf8SequenceLength(std::string_view s, size_t* valid) {
+  if (valid != nullptr) *valid = 0;
+  if (s.empty()) return 0;
+  const auto lead = static_cast<unsigned char>(s[0]);
+  size_t length = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
+  if (lead < 0x80) {
+    length = 1;
+  } else if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) lo = 0xA0;
+    if (lead == 0xED) hi = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) lo = 0x90;
+    if (lead == 0xF4) hi = 0x8F;
+  } else {
+    return 0;
+  }
+  size_t good = 1;
+  while (good < length && good < s.size()) {
+    const auto b = static_cast<unsigned char>(s[good]);
+    if (good == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF)) break;
+    ++good;
+  }
+  if (valid != nullptr) *valid = good;
+  return good == length ? length : 0;
+}
+
 void AppendJsonString(std::string* out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out->push_back('"');
@@ -60,27 +91,9 @@ void AppendJsonString(std::string* out, std::string_view s) {
       ++i;
       continue;
     }
-    size_t length = 0;
-    unsigned char lo = 0x80, hi = 0xBF;  // the range of the second byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      length = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      length = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      length = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    }
-    size_t valid = length == 0 ? 0 : 1;  // bytes of the sequence that are as they should be
-    while (valid > 0 && valid < length && i + valid < s.size()) {
-      const auto b = static_cast<unsigned char>(s[i + valid]);
-      const bool ok = valid == 1 ? (b >= lo && b <= hi) : (b >= 0x80 && b <= 0xBF);
-      if (!ok) break;
-      ++valid;
-    }
-    if (length != 0 && valid == length) {
+    size_t valid = 0;
+    const size_t length = Utf8SequenceLength(s.substr(i), &valid);
+    if (length != 0) {
       out->append(s.substr(i, length));
       i += length;
     } else {

@@ -4,6 +4,7 @@
 #include <spdlog/sinks/base_sink.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -52,17 +53,6 @@ class BatchingStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
 
 std::atomic<LogFormat> g_format{LogFormat::kJson};
 
-// The length of the valid UTF-8 sequence at s[i], or 0 when it is not one.
-size_t Utf8Length(std::string_view s, size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-  if (n == 0 || i + n > s.size() || (n == 2 && c < 0xC2)) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return 0;
-  }
-  return n;
-}
-
 bool NeedsQuotes(std::string_view s) {
   if (s.empty()) return true;
   for (char c : s) {
@@ -104,8 +94,11 @@ void LogValue::AppendText(std::string* out) const {
   }
   if (type_ != Type::kString) return AppendJson(out);
   if (NeedsQuotes(str_)) return AppendJsonString(out, str_);
-  for (size_t i = 0; i < str_.size(); ++i) {
-    out->append(Utf8Length(str_, i) == 0 ? "\xEF\xBF\xBD" : str_.substr(i, 1));
+  for (size_t i = 0; i < str_.size();) {
+    size_t valid = 0;
+    const size_t length = Utf8SequenceLength(str_.substr(i), &valid);
+    out->append(length != 0 ? str_.substr(i, length) : std::string_view("\xEF\xBF\xBD"));
+    i += length != 0 ? length : std::max<size_t>(valid, 1);
   }
 }
 

@@ -52,3 +52,10 @@ TEST_CASE("logging: text values are quoted only when needed") {
   CHECK(Text(LogValue(rules)) == "rootUser,privileged");
   CHECK(Text(LogValue(3)) == "3");
 }
+
+TEST_CASE("logging: text values keep UTF-8 whole and replace what is not UTF-8") {
+  CHECK(Text(LogValue("caf\xC3\xA9")) == "caf\xC3\xA9");
+  CHECK(Text(LogValue("\xF0\x9F\x98\x80")) == "\xF0\x9F\x98\x80");
+  CHECK(Text(LogValue("ok\xFF\xC3(end")) == "ok\xEF\xBF\xBD\xEF\xBF\xBD(end");
+  CHECK(Text(LogValue("cut\xE2\x82")) == "cut\xEF\xBF\xBD");  // one U+FFFD for the cut sequence
+}
