@@ -48,21 +48,8 @@ path="/validate?timeout=10s"
 connections=8
 threads=2
 
-work=""
-pids=()
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ -n "$work" ]; then
-    if [ "${KEEP_TMP:-0}" = 1 ]; then echo "temp dir kept: $work"; else rm -rf "$work"; fi
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() { echo "bench_serve: $*" >&2; exit 1; }
-note() { echo "-- $*" >&2; }
+# shellcheck source=tests/perf_lib.sh
+source "$root/tests/perf_lib.sh"
 
 # --- tools ---------------------------------------------------------------------------------
 install_missing() {
@@ -99,12 +86,6 @@ compile_helpers() {
 }
 
 # --- inputs --------------------------------------------------------------------------------
-make_certificate() {
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-    -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-    -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
-}
-
 make_body_and_reply() {
   jq -c .body "$fixture" >"$work/body.json"
   uid="$(jq -r .request.uid "$work/body.json")"
@@ -130,19 +111,11 @@ write_nginx_conf() { # port
   conf="$(<"$bench_dir/nginx.conf.in")"
   conf="${conf//@DIR@/"$dir"}"
   conf="${conf//@PORT@/"$1"}"
-  conf="${conf//@CERT@/"$work/cert.pem"}"
-  conf="${conf//@KEY@/"$work/key.pem"}"
+  conf="${conf//@CERT@/"$work/tls.crt"}"
+  conf="${conf//@KEY@/"$work/tls.key"}"
   conf="${conf//@KEEPALIVE@/"$keepalive_max"}"
   conf="${conf//@REPLY@/"$(nginx_quote "$(<"$work/reply.json")")"}"
   printf '%s\n' "$conf" >"$dir/nginx.conf"
-}
-
-free_port() { # a loopback port nothing listens on
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
 }
 
 # --- servers -------------------------------------------------------------------------------
@@ -166,15 +139,11 @@ start_server() { # name port; sets server_pid
 stop_server() { # pid
   kill "$1" 2>/dev/null || true
   wait "$1" 2>/dev/null || true
-  local pid rest=()
-  for pid in "${pids[@]}"; do
-    if [ "$pid" != "$1" ]; then rest+=("$pid"); fi
-  done
-  pids=("${rest[@]}")
+  forget_pid "$1"
 }
 
 post_body() { # port; prints the reply
-  curl -sS --max-time 5 --cacert "$work/cert.pem" -H "Content-Type: application/json" \
+  curl -sS --max-time 5 --cacert "$work/tls.crt" -H "Content-Type: application/json" \
     --data-binary "@$work/body.json" "https://127.0.0.1:$1$path"
 }
 
@@ -202,52 +171,26 @@ verify_reply() { # name port: the reply denies and carries the request's uid
 }
 
 # --- wrk -----------------------------------------------------------------------------------
-# run_wrk label port seconds [wrk args...]: sets w_requests w_rps w_p50 w_p99 w_errors
+# run_wrk label port seconds [wrk args...]: sets what run_wrk_parse sets (w_requests w_rps w_p50
+# w_p99 ...), and notes wrk's errors
 run_wrk() {
-  local label="$1" port="$2" seconds="$3" out line
+  local label="$1" port="$2" seconds="$3" out
   shift 3
   out="$work/wrk-$label.txt"
-  BENCH_BODY="$work/body.json" wrk -t"$threads" -c"$connections" -d"${seconds}s" --latency \
-    -s "$bench_dir/post.lua" "$@" "https://127.0.0.1:$port$path" >"$out" 2>&1 ||
+  LOAD_BODY="$work/body.json" LOAD_THREADS="$threads" wrk -t"$threads" -c"$connections" \
+    -d"${seconds}s" --latency -s "$wrk_script" "$@" "https://127.0.0.1:$port$path" >"$out" 2>&1 ||
     { cat "$out" >&2; die "wrk failed ($label)"; }
-  line="$(grep '^BENCH ' "$out")" || { cat "$out" >&2; die "no figures from wrk ($label)"; }
-  w_requests="$(field requests "$line")"
+  run_wrk_parse "$out" "$label"
   [ "$w_requests" -gt 0 ] || { cat "$out" >&2; die "no request completed ($label)"; }
-  w_rps="$(awk -v n="$w_requests" -v us="$(field duration_us "$line")" 'BEGIN { printf "%.0f", n / (us / 1e6) }')"
-  w_p50="$(ms "$(field p50_us "$line")")"
-  w_p99="$(ms "$(field p99_us "$line")")"
-  w_errors=""
-  local kind n
-  for kind in connect_errors read_errors write_errors status_errors timeouts; do
-    n="$(field "$kind" "$line")"
-    [ "$n" -eq 0 ] || w_errors+=" $kind=$n"
-  done
-  # wrk's own Non-2xx line; status_errors above count the same replies
-  if [ -n "$w_errors" ]; then note "$label: wrk reported errors:$w_errors"; fi
+  # status errors count wrk's own Non-2xx replies
+  if [ $((w_failures + w_connect)) -gt 0 ]; then
+    note "$label: wrk reported errors: connect=$w_connect read=$w_read write=$w_write status=$w_status timeout=$w_timeout"
+  fi
 }
-field() { sed -E "s/.*[ ^]$1=([0-9]+).*/\1/" <<<" $2"; }
-ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
 verdict() { # value op limit
   awk -v v="$1" -v l="$3" -v op="$2" 'BEGIN {
     ok = (op == ">=") ? v >= l : v <= l; printf "%s", ok ? "met" : "MISSED" }'
 }
-
-cpu_busy_percent() { # share of all CPUs busy over one second, before anything is measured
-  local a b
-  a="$(head -1 /proc/stat)"
-  sleep 1
-  b="$(head -1 /proc/stat)"
-  awk -v a="$a" -v b="$b" 'BEGIN {
-    n = split(a, x); split(b, y); total = 0
-    for (i = 2; i <= n; i++) total += y[i] - x[i]
-    idle = (y[5] - x[5]) + (y[6] - x[6])
-    printf "%.0f", (total > 0 ? 100 * (total - idle) / total : 0) }'
-}
-
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 # --- measurements --------------------------------------------------------------------------
 declare -A rps p50 p99 close_rps ready_ms ready_all round_rps round_p50 round_p99 all_rps all_p99
@@ -257,11 +200,11 @@ rss_start="" rss_end="" rss_peak="" rss_requests="" busy_before=""
 server_command() { # name port: sets cmd to the command line that starts the server
   case "$1" in
     rootgate)
-      cmd=("$bin" serve --listen "127.0.0.1:$2" --tls-cert "$work/cert.pem" \
-        --tls-key "$work/key.pem" --offline --log-level "$log_level")
+      cmd=("$bin" serve --listen "127.0.0.1:$2" --tls-cert "$work/tls.crt" \
+        --tls-key "$work/tls.key" --offline --log-level "$log_level")
       ;;
     minimal)
-      cmd=("$work/minimal_server" "$work/cert.pem" "$work/key.pem" 127.0.0.1 "$2" \
+      cmd=("$work/minimal_server" "$work/tls.crt" "$work/tls.key" 127.0.0.1 "$2" \
         "$work/reply.json" "$keepalive_max")
       ;;
   esac
@@ -272,7 +215,7 @@ measure_readiness() { # name: median of 5 starts, milliseconds to the first 200 
   for i in 1 2 3 4 5; do
     port="$(free_port)"
     server_command "$1" "$port"
-    t="$("$work/ready_probe" "$work/cert.pem" "$port" 5000 "${cmd[@]}")" ||
+    t="$("$work/ready_probe" "$work/tls.crt" "$port" 5000 "${cmd[@]}")" ||
       { note "$1 was not ready within 5 s"; return 0; }
     times+=("$t")
   done
@@ -449,7 +392,7 @@ main() {
   cp "$bin" "$work/rootgate"
   bin="$work/rootgate"
   compile_helpers
-  make_certificate
+  make_certificate "$work/tls"
   make_body_and_reply
   busy_before="$(cpu_busy_percent)"
   if [ "$busy_before" -ge 10 ]; then

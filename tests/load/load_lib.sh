@@ -2,6 +2,10 @@
 # a temp dir with a certificate and the recorded Pod CREATE body, `rootgate serve` started and
 # stopped, wrk runs parsed into variables, /metrics and /proc readings.
 # Expects `root` (the repository) to be set by the caller; uses BUILD_DIR (default build).
+# What tests/bench_serve.sh needs too is in tests/perf_lib.sh.
+
+# shellcheck source=tests/perf_lib.sh
+source "$root/tests/perf_lib.sh"
 
 build_dir="${BUILD_DIR:-build}"
 case "$build_dir" in /*) ;; *) build_dir="$root/$build_dir" ;; esac
@@ -9,28 +13,6 @@ bin="$build_dir/rootgate"
 load_dir="$root/tests/load"
 fixture="$root/tests/fixtures/admission/003-pod-create-no-securitycontext.json"
 path="/validate?timeout=10s"
-work=""
-pids=()
-
-cleanup() {
-  local pid
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  if [ -n "$work" ]; then
-    if [ "${KEEP_TMP:-0}" = 1 ]; then echo "temp dir kept: $work"; else rm -rf "$work"; fi
-  fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() { echo "$(basename "$0"): $*" >&2; exit 1; }
-note() { echo "-- $*" >&2; }
-
-forget_pid() { # pid: no longer ours to kill at exit
-  local p rest=()
-  for p in "${pids[@]}"; do [ "$p" = "$1" ] || rest+=("$p"); done
-  pids=("${rest[@]}")
-}
 
 # A temp dir with a certificate, the body wrk posts, and a copy of the binary under test (so a
 # rebuild during the run changes nothing). Raises this shell's open-file limit for the clients.
@@ -49,20 +31,6 @@ setup_load() {
   bin="$work/rootgate"
   make_certificate "$work/cert"
   jq -c .body "$fixture" >"$work/body.json"
-}
-
-make_certificate() { # prefix: writes prefix.crt and prefix.key (EC P-256, for localhost)
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
-    -subj "/CN=localhost" -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
-    -keyout "$1.key" -out "$1.crt" 2>/dev/null
-}
-
-free_port() { # a loopback port nothing listens on
-  local port
-  while :; do
-    port=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-  done
 }
 
 # start_rootgate port [serve flags...]: sets server_pid and health_port (the plain-HTTP
@@ -106,33 +74,19 @@ run_wrk() {
   shift 3
   out="$work/wrk-$label.txt"
   LOAD_BODY="$work/body.json" LOAD_THREADS=2 wrk -t2 -c"${LOAD_CONNECTIONS:-8}" -d"${seconds}s" \
-    --latency -s "$load_dir/wrk_post.lua" "$@" "https://127.0.0.1:$port$path" >"$out" 2>&1 || true
+    --latency -s "$wrk_script" "$@" "https://127.0.0.1:$port$path" >"$out" 2>&1 || true
   run_wrk_parse "$out" "$label"
 }
-run_wrk_parse() { # file label
-  local line
-  line="$(grep '^LOAD ' "$1")" || { cat "$1" >&2; die "no figures from wrk ($2)"; }
-  w_requests="$(field requests "$line")"
-  w_rps="$(awk -v n="$w_requests" -v us="$(field duration_us "$line")" 'BEGIN { printf "%.0f", n / (us / 1e6) }')"
-  w_p50="$(ms "$(field p50_us "$line")")"
-  w_p99="$(ms "$(field p99_us "$line")")"
-  w_max="$(ms "$(field max_us "$line")")"
-  w_connect="$(field connect_errors "$line")"
-  w_read="$(field read_errors "$line")"
-  w_write="$(field write_errors "$line")"
-  w_status="$(field status_errors "$line")"
-  w_timeout="$(field timeouts "$line")"
-  w_failures=$((w_read + w_write + w_status + w_timeout))
-}
+
 # run_wrk_count label port n: like run_wrk, but for n requests: each wrk thread stops after its
-# share (tests/load/wrk_post.lua), and wrk, which would otherwise sleep out its -d duration, is
+# share (tests/wrk_post.lua), and wrk, which would otherwise sleep out its -d duration, is
 # interrupted (SIGINT: it still reports) once the server has answered them all.
 run_wrk_count() {
   local label="$1" port="$2" n="$3" base count out
   out="$work/wrk-$label.txt"
   base="$(http_200s)"
   LOAD_BODY="$work/body.json" LOAD_THREADS=2 LOAD_REQUESTS="$n" wrk -t2 -c"${LOAD_CONNECTIONS:-8}" \
-    -d3600s --latency -s "$load_dir/wrk_post.lua" "https://127.0.0.1:$port$path" >"$out" 2>&1 &
+    -d3600s --latency -s "$wrk_script" "https://127.0.0.1:$port$path" >"$out" 2>&1 &
   local wrk_pid=$!
   pids+=("$wrk_pid")
   while kill -0 "$wrk_pid" 2>/dev/null; do
@@ -149,9 +103,6 @@ http_200s() { # the server's count of HTTP 200 replies
   curl -s --max-time 5 "http://127.0.0.1:$health_port/metrics" 2>/dev/null |
     awk '$1 == "rootgate_http_requests_total{code=\"200\"}" { print $2 }'
 }
-field() { sed -E "s/.*[ ^]$1=([0-9]+).*/\1/" <<<" $2"; }
-ms() { awk -v us="$1" 'BEGIN { printf "%.2f", us / 1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
 wrk_errors() { # wrk's error counts of the last run_wrk, on one line
   echo "connect=$w_connect read=$w_read write=$w_write status=$w_status timeout=$w_timeout"
 }
@@ -161,22 +112,7 @@ metric() { # name: the value of a sample in /metrics on $health_port (empty when
     awk -v n="$1" '$1 == n { print $2 }'
 }
 
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
-hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 threads_of() { awk '/^Threads:/ { print $2 }' "/proc/$1/status"; }
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-
-cpu_busy_percent() { # share of all CPUs busy over one second
-  local a b
-  a="$(head -1 /proc/stat)"
-  sleep 1
-  b="$(head -1 /proc/stat)"
-  awk -v a="$a" -v b="$b" 'BEGIN {
-    n = split(a, x); split(b, y); total = 0
-    for (i = 2; i <= n; i++) total += y[i] - x[i]
-    idle = (y[5] - x[5]) + (y[6] - x[6])
-    printf "%.0f", (total > 0 ? 100 * (total - idle) / total : 0) }'
-}
 
 # check name condition-result(0/1) detail: counts a qualitative property for the exit status
 checks_failed=0

@@ -1,5 +1,5 @@
--- wrk script for the tests/load_*.sh scripts: POSTs the file named by $LOAD_BODY as JSON; with
--- $LOAD_REQUESTS set, each of the $LOAD_THREADS wrk threads stops after its share of that many
+-- wrk script for tests/bench_serve.sh and the tests/load_*.sh scripts: POSTs the file named by
+-- $LOAD_BODY as JSON; with $LOAD_REQUESTS set, each of the $LOAD_THREADS wrk threads stops after its share of that many
 -- responses. At the end it prints one machine-readable line with wrk's counts, its error counts
 -- by kind and its latency percentiles (microseconds).
 local file = assert(io.open(assert(os.getenv("LOAD_BODY"), "LOAD_BODY not set"), "rb"))
