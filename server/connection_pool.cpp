@@ -95,9 +95,11 @@ void ConnectionPool::Work(std::shared_ptr<State> sp, std::function<void()> task)
       lock.unlock();
       task();
       task = nullptr;  // whatever the task holds goes before the connection counts as closed
-      s.counters->open.fetch_sub(1, std::memory_order_relaxed);
       lock.lock();
+      // Both counts together, under the lock: the gauge never shows a place the pool has not
+      // freed yet.
       --s.open;
+      s.counters->open.fetch_sub(1, std::memory_order_relaxed);
     }
     if (!s.backlog.empty()) {
       task = std::move(s.backlog.front());
