@@ -44,8 +44,8 @@ const ImageOverride* FindOverride(const Policy& policy, const ImageNames& names)
   return nullptr;
 }
 
-bool NeedsImageUser(const WorkloadView& view, const EffectiveContainer& ec) {
-  return view.windows ? !ec.windows_user.has_value() : !ec.run_as_user.has_value();
+bool NeedsImageUser(const EffectiveContainer& ec) {
+  return ec.Windows() ? !ec.windows_user.has_value() : !ec.run_as_user.has_value();
 }
 
 void ResolveImageUser(const ImageNames& names, const ImageFacts& facts, const Policy& policy,
@@ -95,6 +95,8 @@ EffectiveContainer MergeContainer(const WorkloadView& view, const ContainerView&
         &ec.run_as_non_root_from);
   Merge(c.security.windows_run_as_user_name, pod.windows_run_as_user_name, &ec.windows_user,
         &ec.windows_user_from);
+  Merge(c.security.windows_host_process, pod.windows_host_process, &ec.host_process,
+        &ec.host_process_from);
   return ec;
 }
 
@@ -114,7 +116,7 @@ std::vector<EffectiveContainer> EffectiveContainers(const WorkloadView& view,
   for (const ContainerView& c : view.containers) {
     if (!Selected(c, ctx)) continue;
     EffectiveContainer ec = MergeContainer(view, c);
-    const bool needs_user = NeedsImageUser(view, ec);
+    const bool needs_user = NeedsImageUser(ec);
     if (!image_exemptions && !needs_user) {
       out.push_back(std::move(ec));
       continue;
@@ -197,7 +199,7 @@ std::vector<std::string> ImagesNeedingFacts(const WorkloadView& view, const Poli
   std::vector<std::string> out;
   for (const ContainerView& c : view.containers) {
     EffectiveContainer ec = MergeContainer(view, c);
-    if (!NeedsImageUser(view, ec) || Contains(out, c.image)) continue;
+    if (!NeedsImageUser(ec) || Contains(out, c.image)) continue;
     ImageNames names = NamesOf(c.image);
     if (!names.normalised || FindOverride(policy, names) != nullptr) continue;
     if (MatchesImage(policy.exemptions.images, names)) continue;

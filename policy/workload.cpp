@@ -89,6 +89,10 @@ std::optional<Error> ReadSecurity(const json& parent, const std::string& parent_
                               &out->windows_run_as_user_name)) {
       return e;
     }
+    if (auto e = ReadOptional(*win, "hostProcess", path + ".windowsOptions",
+                              &out->windows_host_process)) {
+      return e;
+    }
   }
   return std::nullopt;
 }

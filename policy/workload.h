@@ -23,6 +23,7 @@ struct SecurityFields {
   std::optional<bool> privileged;                  // container only
   std::optional<bool> allow_privilege_escalation;  // container only
   std::optional<std::string> windows_run_as_user_name;
+  std::optional<bool> windows_host_process;  // windowsOptions.hostProcess
 };
 
 enum class ContainerKind { kInit, kRegular, kEphemeral };

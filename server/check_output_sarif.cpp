@@ -25,9 +25,11 @@ struct RuleText {
 
 // By RuleId order.
 constexpr std::array<RuleText, policy::kRuleCount> kRuleTexts = {{
-    {"RootUser", "A container would run as root (UID 0)",
+    {"RootUser", "A container would run as root (UID 0, or a Windows administrator account)",
      "Set securityContext.runAsUser to a non-zero UID (with runAsNonRoot: true), or build the "
-     "image with USER set to a non-zero numeric UID (USER 10001).",
+     "image with USER set to a non-zero numeric UID (USER 10001). On Windows, set "
+     "windowsOptions.runAsUserName to ContainerUser (NT AUTHORITY\\Local service for "
+     "HostProcess).",
      "8.0"},
     {"UnknownUser", "A container's user cannot be known and nothing guarantees non-root",
      "Set securityContext.runAsUser to the numeric UID the container should run as, or "
@@ -38,8 +40,11 @@ constexpr std::array<RuleText, policy::kRuleCount> kRuleTexts = {{
      "Set spec.securityContext.runAsNonRoot: true (or on every container).", "5.0"},
     {"RunAsUser", "runAsUser is 0 at pod or container level (PSS restricted)",
      "Remove runAsUser: 0 or set it to a non-zero UID.", "8.0"},
-    {"Privileged", "A container is privileged: root on the host in all but name",
-     "Remove securityContext.privileged: true; grant only the capabilities it needs.", "9.0"},
+    {"Privileged",
+     "A container is privileged or a Windows HostProcess: root on the host in all but name",
+     "Remove securityContext.privileged: true (grant only the capabilities it needs) and "
+     "windowsOptions.hostProcess: true (run a normal Windows container).",
+     "9.0"},
     {"AllowPrivilegeEscalation", "allowPrivilegeEscalation is not explicitly false",
      "Set securityContext.allowPrivilegeEscalation: false on every container.", "5.0"},
     {"RootGroup", "A container would run with GID 0 (runAsGroup: 0)",

@@ -71,6 +71,14 @@ TEST_CASE("Windows image configs: ContainerAdministrator is root, any case") {
   CHECK(Verdict(Check(admin)) == "deny rootUser");
   const std::string user = R"({"architecture": "amd64", "os": "windows", "config": {"User": "ContainerUser"}, "rootfs": {}})";
   CHECK(Verdict(Check(user)) == "allow");
+  // Issue 17: Server Core images leave User empty and run as ContainerAdministrator; SYSTEM and
+  // the Administrators group are administrators too.
+  const std::string none = R"({"architecture": "amd64", "os": "windows", "config": {}, "rootfs": {}})";
+  CHECK(Verdict(Check(none)) == "deny rootUser");
+  const std::string system = R"({"architecture": "amd64", "os": "windows", "config": {"User": "NT AUTHORITY\\SYSTEM"}, "rootfs": {}})";
+  CHECK(Verdict(Check(system)) == "deny rootUser");
+  const std::string group = R"({"architecture": "amd64", "os": "windows", "config": {"User": "builtin\\administrators"}, "rootfs": {}})";
+  CHECK(Verdict(Check(group)) == "deny rootUser");
 }
 
 TEST_CASE("docker inspect output: one result per element, named by its tag, line of its User") {

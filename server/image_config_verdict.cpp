@@ -1,9 +1,7 @@
 #include "server/image_config_verdict.h"
 
-#include <algorithm>
-#include <cctype>
-
 #include "policy/image_ref.h"
+#include "policy/windows_user.h"
 
 namespace rootgate::server {
 
@@ -27,13 +25,6 @@ Action ActionOf(const policy::Policy& policy, RuleId id) {
       return Action::kAudit;
   }
   return Action::kDeny;
-}
-
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 // Findings of one input; sorts each by its rule's action.
@@ -82,13 +73,12 @@ void DecideKnown(const UserEvidence& e, const UserWording& w, const policy::Poli
                  Decider* d) {
   const ImageUser& u = e.user;
   if (e.windows) {
-    if (EqualsNoCase(u.raw, "ContainerAdministrator")) {
-      d->Add(RuleId::kRootUser, "image user ContainerAdministrator",
-             w.subject + " would run as the Windows administrator: " + w.found +
-                 "; use ContainerUser or another non-administrator account");
-    } else if (u.raw.empty()) {
-      d->Add(RuleId::kUnknownUser, "unknown image user",
-             w.subject + ": " + w.found + ", so the account depends on the base image; " + w.fix);
+    // An empty User is the Windows default account, ContainerAdministrator.
+    const auto admin = policy::WindowsAdminAccount(policy::WindowsImageAccount(u.raw));
+    if (admin) {
+      d->Add(RuleId::kRootUser, "image user " + std::string(*admin),
+             w.subject + " would run as the Windows administrator account " + std::string(*admin) +
+                 ": " + w.found + "; use ContainerUser or another non-administrator account");
     }
     return;
   }

@@ -5,7 +5,8 @@
 // - another name → allowed with an unknownUser warning (assumed non-root), unless the image's
 //   /etc/passwd gave its uid;
 // - a uid outside 0..2147483647 → unknownUser; outside allowedUIDRanges → uidRange (when on);
-// - on Windows images, ContainerAdministrator → rootUser.
+// - on Windows images, an administrator account (policy/windows_user.h), or no User at all
+//   (ContainerAdministrator) → rootUser.
 // Each rule follows the policy's mode and rule actions (namespace overrides do not apply: these
 // inputs have no namespace). Thread-safe: pure functions of their arguments.
 #pragma once
@@ -26,7 +27,7 @@ struct UserEvidence {
   policy::ImageUser user;      // when known
   std::string source;          // when known from outside the input: "policy imageOverrides ..."
   std::string unknown_reason;  // when !known: why, e.g. "no image facts; registry lookups are off"
-  bool windows = false;        // a Windows image: the root account is ContainerAdministrator
+  bool windows = false;        // a Windows image: root is an administrator account
 };
 
 // The words of the messages for one input.

@@ -1,51 +1,62 @@
-// rootUser: deny a container whose effective UID is 0.
+// rootUser: deny a container whose effective UID is 0, or on Windows an administrator account.
 //
 // Reads:  spec.securityContext.runAsUser, spec.containers[*].securityContext.runAsUser
 //         (and initContainers, ephemeralContainers), the image config User when neither is
-//         set, spec.hostUsers; on Windows pods (spec.os.name: windows)
-//         securityContext.windowsOptions.runAsUserName, pod and container.
+//         set, spec.hostUsers; on Windows pods (spec.os.name: windows) and HostProcess
+//         containers securityContext.windowsOptions.runAsUserName, pod and container.
 // Allows: an effective runAsUser > 0; no runAsUser and an image user that is a non-zero uid or
 //         a name other than `root`; an unknown image user (left to unknownUser); any user when
-//         hostUsers is false and the policy allows root in user namespaces. On Windows, any
-//         user but ContainerAdministrator (compared without regard to case).
+//         hostUsers is false and the policy allows root in user namespaces (Linux only:
+//         Windows has no user namespaces). On Windows, any account but ContainerAdministrator,
+//         NT AUTHORITY\SYSTEM (SYSTEM) and the Administrators group (BUILTIN\Administrators),
+//         compared without regard to case; an image with no User runs as
+//         ContainerAdministrator.
 // Denies even with runAsNonRoot: true — the kubelet would refuse to start it; saying so at
-// admission names the field to change.
-#include <algorithm>
-#include <cctype>
-
+// admission names the field to change. (On Windows the kubelet refuses only a runAsUserName
+// or image User of exactly ContainerAdministrator.)
 #include "policy/rules/rule.h"
+#include "policy/windows_user.h"
 
 namespace rootgate::policy {
 
 namespace {
 
-bool EqualsNoCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
+// The fix for a Windows container: a non-administrator account of the container, or of the
+// node for a HostProcess container.
+std::string WindowsFix(const EffectiveContainer& ec, const std::string& field) {
+  const std::string_view account =
+      ec.host_process == true ? kHostProcessUserAccount : kWindowsUserAccount;
+  return "; set " + field + " to " + Quote(account) + " or another non-administrator account";
 }
-
-constexpr std::string_view kWindowsAdmin = "ContainerAdministrator";
 
 void CheckWindows(const EffectiveContainer& ec, RuleOutput* out) {
   const ContainerView& c = *ec.container;
-  const std::string field = c.path + ".securityContext.windowsOptions.runAsUserName";
   if (ec.windows_user) {
-    if (!EqualsNoCase(*ec.windows_user, kWindowsAdmin)) return;
+    const std::optional<std::string_view> admin = WindowsAdminAccount(*ec.windows_user);
+    if (!admin) return;
+    const std::string field = ec.WindowsUserField();
+    std::string found = field + " is " + Quote(*ec.windows_user);
+    if (ec.windows_user_from == EffectiveContainer::From::kPod) {
+      found += " and " +
+               ec.FieldPath("windowsOptions.runAsUserName", EffectiveContainer::From::kContainer) +
+               " is not set";
+    }
     out->violations.push_back(
-        {RuleId::kRootUser, c.name, ec.WindowsUserField(), "runAsUserName=ContainerAdministrator",
-         DescribeContainer(c) + " would run as the Windows administrator: " +
-             ec.WindowsUserField() + " is " + Quote(*ec.windows_user) +
-             "; set it to ContainerUser or another non-administrator account"});
+        {RuleId::kRootUser, c.name, field, "runAsUserName=" + std::string(*admin),
+         DescribeContainer(c) + " would run as the Windows administrator account " +
+             std::string(*admin) + ": " + found + WindowsFix(ec, field)});
     return;
   }
-  if (!ec.image_user_known || !EqualsNoCase(ec.image_user.raw, kWindowsAdmin)) return;
+  if (!ec.image_user_known) return;
+  const std::optional<std::string_view> admin =
+      WindowsAdminAccount(WindowsImageAccount(ec.image_user.raw));
+  if (!admin) return;
+  const std::string field = ec.WindowsUserField();
   out->violations.push_back(
-      {RuleId::kRootUser, c.name, field, "image user ContainerAdministrator",
-       DescribeContainer(c) + " would run as the Windows administrator: " + DescribeImageUser(ec) +
-           " and " + field + " is not set; set it to ContainerUser"});
+      {RuleId::kRootUser, c.name, field, "image user " + std::string(*admin),
+       DescribeContainer(c) + " would run as the Windows administrator account " +
+           std::string(*admin) + ": " + DescribeImageUser(ec) + " and " + field +
+           " is not set" + WindowsFix(ec, field)});
 }
 
 void CheckLinux(const EffectiveContainer& ec, RuleOutput* out) {
@@ -72,11 +83,12 @@ void CheckLinux(const EffectiveContainer& ec, RuleOutput* out) {
 }
 
 void Check(const RuleContext& ctx, RuleOutput* out) {
-  if (RootMappedByUserNamespace(ctx)) return;
+  // Windows has no user namespaces: hostUsers maps no administrator away.
+  const bool mapped = RootMappedByUserNamespace(ctx);
   for (const EffectiveContainer& ec : ctx.containers) {
-    if (ctx.view.windows) {
+    if (ec.Windows()) {
       CheckWindows(ec, out);
-    } else {
+    } else if (!mapped) {
       CheckLinux(ec, out);
     }
   }
@@ -88,8 +100,8 @@ RuleDef RootUserRule() {
   return {RuleId::kRootUser,
           "securityContext.runAsUser (pod, container), image config User, spec.hostUsers, "
           "windowsOptions.runAsUserName",
-          "effective uid > 0; a non-root image user; Windows users other than "
-          "ContainerAdministrator",
+          "effective uid > 0; a non-root image user; Windows accounts other than "
+          "ContainerAdministrator, NT AUTHORITY\\SYSTEM and BUILTIN\\Administrators",
           &Check};
 }
 

@@ -1,16 +1,19 @@
 // unknownUser: deny a container whose UID cannot be determined when nothing guarantees non-root.
 //
 // Reads:  securityContext.runAsUser and runAsNonRoot (container over pod), the image config
-//         User when runAsUser is unset, spec.hostUsers; on Windows pods
-//         windowsOptions.runAsUserName.
+//         User when runAsUser is unset, spec.hostUsers; on Windows pods and HostProcess
+//         containers windowsOptions.runAsUserName (container over pod).
 // Allows: a known uid (left to rootUser); an unknown image user under runAsNonRoot: true (the
 //         kubelet refuses a root start); a named image user without runAsNonRoot (with a
 //         warning that the name is assumed non-root, unless the image's /etc/passwd gave its
 //         non-zero uid); any user in a user namespace when the policy allows root there.
 // Denies: an unknown image user without runAsNonRoot: true (fail closed); a named image user
 //         under runAsNonRoot: true (the kubelet cannot verify a non-numeric user and will not
-//         start it); a runAsUser or image uid outside 0..2147483647.
+//         start it); a runAsUser or image uid outside 0..2147483647. On Windows: no
+//         runAsUserName and an unknown image user, even under runAsNonRoot: true (the kubelet
+//         there refuses only the exact name ContainerAdministrator).
 #include "policy/rules/rule.h"
+#include "policy/windows_user.h"
 
 namespace rootgate::policy {
 
@@ -43,17 +46,34 @@ void CheckNamed(const EffectiveContainer& ec, RuleOutput* out) {
            field + " to its numeric UID to be sure"});
 }
 
-void CheckUnknown(const EffectiveContainer& ec, bool windows, RuleOutput* out) {
+void CheckUnknown(const EffectiveContainer& ec, RuleOutput* out) {
   const ContainerView& c = *ec.container;
   if (ec.run_as_non_root == true) return;
-  const std::string field =
-      c.path + (windows ? ".securityContext.windowsOptions.runAsUserName"
-                        : ".securityContext.runAsUser");
+  const std::string field = c.path + ".securityContext.runAsUser";
   std::string why = ec.unknown_reason.empty() ? "no image facts" : ec.unknown_reason;
   out->violations.push_back(
       {RuleId::kUnknownUser, c.name, field, "unknown image user",
        DescribeContainer(c) + ": the user of image " + ec.image_display + " is unknown (" + why +
            ") and neither runAsUser nor runAsNonRoot is set" + Fix(field)});
+}
+
+// Windows: runAsNonRoot does not help, as the kubelet refuses only a user named exactly
+// ContainerAdministrator — an image without User (also ContainerAdministrator) or one that says
+// SYSTEM starts.
+void CheckUnknownWindows(const EffectiveContainer& ec, RuleOutput* out) {
+  const ContainerView& c = *ec.container;
+  const std::string field = ec.WindowsUserField();
+  const std::string why = ec.unknown_reason.empty() ? "no image facts" : ec.unknown_reason;
+  const std::string_view account =
+      ec.host_process == true ? kHostProcessUserAccount : kWindowsUserAccount;
+  std::string message = DescribeContainer(c) + ": the user of image " + ec.image_display +
+                        " is unknown (" + why + ") and " + field + " is not set; set it to " +
+                        Quote(account) + " or another non-administrator account";
+  if (ec.run_as_non_root == true) {
+    message += " (runAsNonRoot does not stop a Windows administrator account)";
+  }
+  out->violations.push_back(
+      {RuleId::kUnknownUser, c.name, field, "unknown image user", std::move(message)});
 }
 
 void CheckInvalid(const EffectiveContainer& ec, RuleOutput* out) {
@@ -73,9 +93,9 @@ void CheckInvalid(const EffectiveContainer& ec, RuleOutput* out) {
                                  " to a non-zero UID"});
 }
 
-void CheckOne(const EffectiveContainer& ec, bool windows, RuleOutput* out) {
-  if (windows) {
-    if (!ec.windows_user && !ec.image_user_known) CheckUnknown(ec, true, out);
+void CheckOne(const EffectiveContainer& ec, RuleOutput* out) {
+  if (ec.Windows()) {
+    if (!ec.windows_user && !ec.image_user_known) CheckUnknownWindows(ec, out);
     return;
   }
   if (ec.run_as_user) {
@@ -83,7 +103,7 @@ void CheckOne(const EffectiveContainer& ec, bool windows, RuleOutput* out) {
     return;
   }
   if (!ec.image_user_known) {
-    CheckUnknown(ec, false, out);
+    CheckUnknown(ec, out);
     return;
   }
   switch (ec.image_user.kind) {
@@ -100,8 +120,11 @@ void CheckOne(const EffectiveContainer& ec, bool windows, RuleOutput* out) {
 }
 
 void Check(const RuleContext& ctx, RuleOutput* out) {
-  if (RootMappedByUserNamespace(ctx)) return;
-  for (const EffectiveContainer& ec : ctx.containers) CheckOne(ec, ctx.view.windows, out);
+  // Windows has no user namespaces: hostUsers maps no administrator away.
+  const bool mapped = RootMappedByUserNamespace(ctx);
+  for (const EffectiveContainer& ec : ctx.containers) {
+    if (!mapped || ec.Windows()) CheckOne(ec, out);
+  }
 }
 
 }  // namespace
@@ -109,9 +132,9 @@ void Check(const RuleContext& ctx, RuleOutput* out) {
 RuleDef UnknownUserRule() {
   return {RuleId::kUnknownUser,
           "securityContext.runAsUser, securityContext.runAsNonRoot (pod, container), image "
-          "config User, spec.hostUsers",
-          "a known uid; an unknown user under runAsNonRoot: true; a named non-root user without "
-          "runAsNonRoot (warning)",
+          "config User, spec.hostUsers, windowsOptions.runAsUserName",
+          "a known uid or Windows account; an unknown user under runAsNonRoot: true (not on "
+          "Windows); a named non-root user without runAsNonRoot (warning)",
           &Check};
 }
 

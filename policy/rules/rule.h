@@ -34,6 +34,8 @@ struct EffectiveContainer {
   From run_as_non_root_from = From::kContainer;
   std::optional<std::string> windows_user;  // windowsOptions.runAsUserName
   From windows_user_from = From::kContainer;
+  std::optional<bool> host_process;  // windowsOptions.hostProcess
+  From host_process_from = From::kContainer;
 
   // Paths of the fields the effective values came from, built only when a finding needs them:
   // "spec.containers[0].securityContext.runAsUser" or "spec.securityContext.runAsUser".
@@ -44,6 +46,9 @@ struct EffectiveContainer {
   std::string WindowsUserField() const {
     return FieldPath("windowsOptions.runAsUserName", windows_user_from);
   }
+  // A Windows pod (spec.os.name: windows) or a HostProcess container (only Windows nodes run
+  // one): the user is a Windows account, not a uid.
+  bool Windows() const { return view->windows || host_process == true; }
 
   // The image's user; read only when the spec leaves the user unset.
   bool image_user_known = false;
