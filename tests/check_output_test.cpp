@@ -1,4 +1,4 @@
-// The `check` reports (server/check_output*.cpp) on inputs that are not UTF-8: a Dockerfile or a
+// The `check` reports (server/report/check_output*.cpp) on inputs that are not UTF-8: a Dockerfile or a
 // manifest in another encoding must still give valid JSON and SARIF, the bytes that are not UTF-8
 // shown as U+FFFD. Found by fuzz/dockerfile_fuzz and fuzz/manifest_reader_fuzz: `check -o json`
 // threw nlohmann's type_error 316 and the CLI aborted.
@@ -11,8 +11,8 @@
 
 #include "policy/image_facts.h"
 #include "policy/policy.h"
-#include "server/check.h"
-#include "server/dockerfile_check.h"
+#include "server/inputs/check_text.h"
+#include "server/inputs/dockerfile_check.h"
 
 namespace {
 

@@ -2,7 +2,7 @@
 // bad request, the same reply as `rootgate review` for every recorded fixture, the admission
 // deadline and the policy's onTimeout (with a clock that advances on every reading), and
 // recovery from an exception. Expected statuses come from the issue and the HTTP RFCs.
-#include "server/http_handler.h"
+#include "server/webhook/http_handler.h"
 
 #include <doctest/doctest.h>
 
@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/review.h"
+#include "server/cli/review.h"
 
 namespace {
 

@@ -1,7 +1,7 @@
 // ParsePruned: the same acceptance and values as nlohmann::json::parse (checked against it, case
 // by case), its two documented differences, and the pruning itself. The AdmissionReview decoder
 // built on it is checked against the full-tree decoder over every recorded fixture.
-#include "server/json_prune.h"
+#include "server/util/json_prune.h"
 
 #include <doctest/doctest.h>
 
@@ -14,8 +14,8 @@
 #include "policy/admission.h"
 #include "policy/image_facts.h"
 #include "policy/policy_parse.h"
-#include "server/admission_codec.h"
-#include "server/review.h"
+#include "server/admission/admission_codec.h"
+#include "server/cli/review.h"
 
 namespace rootgate::server {
 namespace {

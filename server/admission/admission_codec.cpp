@@ -1,9 +1,9 @@
-#include "server/admission_codec.h"
+#include "server/admission/admission_codec.h"
 
 #include <map>
 
-#include "server/json_prune.h"
-#include "server/json_text.h"
+#include "server/util/json_prune.h"
+#include "server/util/json_text.h"
 
 namespace rootgate::server {
 

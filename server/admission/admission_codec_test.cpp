@@ -1,6 +1,6 @@
 // The reply encoders: ReplyText writes the bytes nlohmann's compact dump of ReplyJson writes
 // (checked against nlohmann itself), and ReplyTo carries a decision into the reply's fields.
-#include "server/admission_codec.h"
+#include "server/admission/admission_codec.h"
 
 #include <doctest/doctest.h>
 

@@ -1,11 +1,11 @@
-#include "server/admission_decision.h"
+#include "server/admission/admission_decision.h"
 
 #include <algorithm>
 
 #include "policy/admission.h"
-#include "server/admission_codec.h"
-#include "server/duration.h"
-#include "server/image_lookup.h"
+#include "server/admission/admission_codec.h"
+#include "server/util/duration.h"
+#include "server/admission/image_lookup.h"
 
 namespace rootgate::server {
 

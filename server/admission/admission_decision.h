@@ -15,8 +15,8 @@
 #include "policy/policy.h"
 #include "policy/result.h"
 #include "policy/rule_id.h"
-#include "server/admission_codec.h"
-#include "server/clock.h"
+#include "server/admission/admission_codec.h"
+#include "server/util/clock.h"
 
 namespace rootgate::server {
 

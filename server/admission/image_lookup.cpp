@@ -1,9 +1,9 @@
-#include "server/image_lookup.h"
+#include "server/admission/image_lookup.h"
 
 #include <algorithm>
 
 #include "policy/evaluator.h"
-#include "server/admission_codec.h"
+#include "server/admission/admission_codec.h"
 
 namespace rootgate::server {
 

@@ -13,8 +13,8 @@
 #include "policy/image_facts.h"
 #include "policy/policy.h"
 #include "policy/result.h"
-#include "server/clock.h"
-#include "server/image_resolver.h"
+#include "server/util/clock.h"
+#include "server/registry/image_resolver.h"
 
 namespace rootgate::server {
 
@@ -46,7 +46,7 @@ policy::Decision DecidePlanWithFacts(const policy::Plan& plan, const policy::Req
                                      const policy::ImageFacts& facts, const policy::Policy& policy,
                                      Clock::TimePoint answer_by, const Clock& clock);
 
-// ReviewBody (server/review.h) with registry lookups: the AdmissionReview reply for a body, or
+// ReviewBody (server/cli/review.h) with registry lookups: the AdmissionReview reply for a body, or
 // an error for a body that is not an AdmissionReview.
 Result<nlohmann::json> ReviewBodyWithResolver(std::string_view body, const policy::Policy& policy,
                                               ImageResolver& resolver, Clock::TimePoint answer_by,

@@ -1,6 +1,6 @@
 // DecidePlanWithLookups and ReviewBodyWithResolver: verdicts from looked-up users, no lookups
 // when nothing would read them (exempt namespace, pss-restricted, runAsUser set), and onTimeout.
-#include "server/image_lookup.h"
+#include "server/admission/image_lookup.h"
 
 #include <doctest/doctest.h>
 

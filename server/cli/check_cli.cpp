@@ -1,18 +1,20 @@
 // Argument handling of `rootgate check`.
+#include "server/cli/check_cli.h"
+
 #include <unistd.h>
 
 #include <cstdlib>
 #include <optional>
 #include <ostream>
 
-#include "server/check.h"
-#include "server/check_input.h"
-#include "server/check_resolve.h"
-#include "server/duration.h"
-#include "server/files.h"
-#include "server/image_config_lookup.h"
-#include "server/policy_source.h"
-#include "server/registry_options.h"
+#include "server/report/check.h"
+#include "server/inputs/check_input.h"
+#include "server/cli/check_resolve.h"
+#include "server/util/duration.h"
+#include "server/util/files.h"
+#include "server/cli/image_config_lookup.h"
+#include "server/inputs/policy_source.h"
+#include "server/registry/registry_options.h"
 
 namespace rootgate::server {
 

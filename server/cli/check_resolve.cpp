@@ -1,4 +1,4 @@
-#include "server/check_resolve.h"
+#include "server/cli/check_resolve.h"
 
 #include <mutex>
 #include <set>

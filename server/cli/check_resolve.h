@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "policy/policy.h"
-#include "server/check.h"
-#include "server/check_input.h"
-#include "server/clock.h"
-#include "server/files.h"
-#include "server/image_resolver.h"
+#include "server/report/check.h"
+#include "server/inputs/check_input.h"
+#include "server/util/clock.h"
+#include "server/util/files.h"
+#include "server/registry/image_resolver.h"
 
 namespace rootgate::server {
 

@@ -1,6 +1,6 @@
-#include "server/image_config_lookup.h"
+#include "server/cli/image_config_lookup.h"
 
-#include "server/image_config.h"
+#include "server/inputs/image_config.h"
 
 namespace rootgate::server {
 

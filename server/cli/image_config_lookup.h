@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "policy/policy.h"
-#include "server/check.h"
-#include "server/clock.h"
-#include "server/image_resolver.h"
+#include "server/report/check.h"
+#include "server/util/clock.h"
+#include "server/registry/image_resolver.h"
 
 namespace rootgate::server {
 

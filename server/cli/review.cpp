@@ -1,14 +1,14 @@
-#include "server/review.h"
+#include "server/cli/review.h"
 
 #include <ostream>
 
 #include "policy/admission.h"
-#include "server/admission_codec.h"
-#include "server/duration.h"
-#include "server/files.h"
-#include "server/image_lookup.h"
-#include "server/policy_source.h"
-#include "server/registry_options.h"
+#include "server/admission/admission_codec.h"
+#include "server/util/duration.h"
+#include "server/util/files.h"
+#include "server/admission/image_lookup.h"
+#include "server/inputs/policy_source.h"
+#include "server/registry/registry_options.h"
 
 namespace rootgate::server {
 

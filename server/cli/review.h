@@ -1,4 +1,5 @@
-// `rootgate review`: an AdmissionReview in, the exact reply the webhook sends out.
+// `rootgate review`: an AdmissionReview in, the exact reply the webhook sends out. ReviewBody is
+// thread-safe (a function of its arguments); RunReview is the verb, called once per process.
 #pragma once
 
 #include <iosfwd>

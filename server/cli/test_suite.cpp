@@ -1,5 +1,5 @@
 // Suite parsing and case judging for `rootgate test` (see test_suite.h).
-#include "server/test_suite.h"
+#include "server/cli/test_suite.h"
 
 #include <yaml-cpp/yaml.h>
 

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "policy/result.h"
-#include "server/check.h"
+#include "server/report/check.h"
 
 namespace rootgate::server {
 

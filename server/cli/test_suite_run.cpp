@@ -3,10 +3,10 @@
 #include <ostream>
 
 #include "policy/image_facts.h"
-#include "server/check_input.h"
-#include "server/files.h"
-#include "server/policy_source.h"
-#include "server/test_suite.h"
+#include "server/inputs/check_input.h"
+#include "server/util/files.h"
+#include "server/inputs/policy_source.h"
+#include "server/cli/test_suite.h"
 
 namespace rootgate::server {
 

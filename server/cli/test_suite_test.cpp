@@ -1,6 +1,6 @@
 // `rootgate test` suites: parsing (fields, paths relative to the suite, line-numbered errors) and
 // judging cases against hand-built reports (verdict, rule sets, ambiguous and missing matches).
-#include "server/test_suite.h"
+#include "server/cli/test_suite.h"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "server/check.h"
+#include "server/inputs/check_text.h"
 
 #include <unistd.h>
 
@@ -7,24 +7,16 @@
 #include "policy/admission.h"
 #include "policy/evaluator.h"
 #include "policy/workload.h"
-#include "server/admission_codec.h"
-#include "server/files.h"
-#include "server/image_config.h"
-#include "server/manifest_lines.h"
-#include "server/manifest_reader.h"
-#include "server/policy_source.h"
+#include "server/admission/admission_codec.h"
+#include "server/util/files.h"
+#include "server/inputs/image_config.h"
+#include "server/inputs/manifest_lines.h"
+#include "server/inputs/manifest_reader.h"
+#include "server/inputs/policy_source.h"
 
 namespace rootgate::server {
 
 using nlohmann::json;
-
-std::string CheckError::ToString() const {
-  if (whole_file) return source + ": " + message;
-  if (line_only) return source + ": line " + std::to_string(line) + ": " + message;
-  std::string s = source + ": document " + std::to_string(document);
-  if (line > 0) s += " (line " + std::to_string(line) + ")";
-  return s + ": " + message;
-}
 
 namespace {
 
@@ -157,19 +149,6 @@ void CheckText(const std::string& source, std::string_view text, const policy::P
     CheckDocument(ctx, std::move(doc.value));
     AddFieldLines(doc, text, report, first_result);
   });
-}
-
-int FindingLine(const CheckResult& r, const policy::Finding& f) {
-  auto it = r.field_lines.find(f.field);
-  return it != r.field_lines.end() ? it->second : r.line;
-}
-
-int ExitCode(const CheckReport& report) {
-  if (!report.errors.empty()) return 2;
-  for (const CheckResult& r : report.results) {
-    if (!r.decision.allowed) return 1;
-  }
-  return 0;
 }
 
 }  // namespace rootgate::server

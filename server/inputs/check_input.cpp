@@ -1,12 +1,13 @@
-#include "server/check_input.h"
+#include "server/inputs/check_input.h"
+#include "server/inputs/check_text.h"
 
 #include <algorithm>
 #include <atomic>
 #include <thread>
 
-#include "server/files.h"
-#include "server/image_config.h"
-#include "server/manifest_reader.h"
+#include "server/util/files.h"
+#include "server/inputs/image_config.h"
+#include "server/inputs/manifest_reader.h"
 
 namespace rootgate::server {
 

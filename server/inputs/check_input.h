@@ -11,9 +11,9 @@
 
 #include "policy/image_facts.h"
 #include "policy/policy.h"
-#include "server/check.h"
-#include "server/dockerfile_check.h"
-#include "server/files.h"
+#include "server/report/check.h"
+#include "server/inputs/dockerfile_check.h"
+#include "server/util/files.h"
 
 namespace rootgate::server {
 

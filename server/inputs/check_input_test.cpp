@@ -1,6 +1,6 @@
 // Input dispatch of `rootgate check`: Dockerfile names (issue 6), --type, and CheckInputs giving
 // the same report on several threads as on one, in input order.
-#include "server/check_input.h"
+#include "server/inputs/check_input.h"
 
 #include <doctest/doctest.h>
 

@@ -1,9 +1,9 @@
-#include "server/dockerfile_check.h"
+#include "server/inputs/dockerfile_check.h"
 
 #include <algorithm>
 #include <cctype>
 
-#include "server/image_config_verdict.h"
+#include "server/inputs/image_config_verdict.h"
 
 namespace rootgate::server {
 

@@ -11,8 +11,8 @@
 
 #include "policy/image_facts.h"
 #include "policy/policy.h"
-#include "server/check.h"
-#include "server/dockerfile_stages.h"
+#include "server/report/check.h"
+#include "server/inputs/dockerfile_stages.h"
 
 namespace rootgate::server {
 

@@ -1,7 +1,7 @@
 // Dockerfile verdicts against SEMANTICS.md's image-user rules and issue 6: the final stage's user
 // following FROM chains, root by USER / scratch / a root base, unknown external bases, named
 // users, lines of findings, and errors that leave the rest checked.
-#include "server/dockerfile_check.h"
+#include "server/inputs/dockerfile_check.h"
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
 // Word expansion after BuildKit's shell lexer (frontend/dockerfile/shell/lex.go); comments name
 // the Go function each method stands for.
-#include "server/dockerfile_expand.h"
+#include "server/inputs/dockerfile_expand.h"
 
 #include <algorithm>
 #include <cctype>

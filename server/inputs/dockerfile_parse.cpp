@@ -1,5 +1,5 @@
 // Dockerfile reading; comments name the BuildKit function each piece stands for.
-#include "server/dockerfile_parse.h"
+#include "server/inputs/dockerfile_parse.h"
 
 #include <algorithm>
 #include <array>

@@ -1,7 +1,7 @@
 // The Dockerfile parser, word expansion and build stages against BuildKit's rules (parser.go,
 // shell/lex.go, instructions/parse.go and the Dockerfile reference); expected values are written
 // from those, not from this program's output.
-#include "server/dockerfile_parse.h"
+#include "server/inputs/dockerfile_parse.h"
 
 #include <doctest/doctest.h>
 
@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "server/dockerfile_expand.h"
-#include "server/dockerfile_stages.h"
+#include "server/inputs/dockerfile_expand.h"
+#include "server/inputs/dockerfile_stages.h"
 
 namespace {
 

@@ -1,10 +1,10 @@
 // Build stages of a Dockerfile: FROM chains, ARG/ENV scopes and USER substitution, after
 // BuildKit's instructions/parse.go and dockerfile2llb (stage naming, meta ARGs, ENV over ARG).
-#include "server/dockerfile_stages.h"
+#include "server/inputs/dockerfile_stages.h"
 
 #include <cctype>
 
-#include "server/dockerfile_expand.h"
+#include "server/inputs/dockerfile_expand.h"
 
 namespace rootgate::server::dockerfile {
 

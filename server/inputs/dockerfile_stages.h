@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "server/dockerfile_parse.h"
+#include "server/inputs/dockerfile_parse.h"
 
 namespace rootgate::server::dockerfile {
 

@@ -1,6 +1,6 @@
-#include "server/image_config.h"
+#include "server/inputs/image_config.h"
 
-#include "server/image_config_verdict.h"
+#include "server/inputs/image_config_verdict.h"
 
 namespace rootgate::server {
 

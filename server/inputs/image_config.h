@@ -16,7 +16,7 @@
 
 #include "policy/image_facts.h"
 #include "policy/policy.h"
-#include "server/check.h"
+#include "server/report/check.h"
 
 namespace rootgate::server {
 

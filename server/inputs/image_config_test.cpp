@@ -1,12 +1,12 @@
 // Image configs as check inputs: shapes (OCI config, docker inspect, skopeo inspect, manifests),
 // the USER rules of SEMANTICS.md on their User, and the lines of findings in the file.
-#include "server/image_config.h"
+#include "server/inputs/image_config.h"
 
 #include <doctest/doctest.h>
 
 #include <string>
 
-#include "server/check.h"
+#include "server/inputs/check_text.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "server/image_config_verdict.h"
+#include "server/inputs/image_config_verdict.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,4 +1,4 @@
-#include "server/manifest_lines.h"
+#include "server/inputs/manifest_lines.h"
 
 #include <algorithm>
 #include <cctype>

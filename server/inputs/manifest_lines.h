@@ -12,8 +12,8 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include "server/check.h"
-#include "server/manifest_reader.h"
+#include "server/report/check.h"
+#include "server/inputs/manifest_reader.h"
 
 namespace rootgate::server {
 

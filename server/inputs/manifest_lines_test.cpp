@@ -1,12 +1,12 @@
 // Lines of finding fields in YAML and JSON manifests: the deepest existing node along the path,
 // counted in the file (documents after the first, List items, AdmissionReview objects).
-#include "server/manifest_lines.h"
+#include "server/inputs/manifest_lines.h"
 
 #include <doctest/doctest.h>
 
 #include <string>
 
-#include "server/check.h"
+#include "server/inputs/check_text.h"
 
 namespace {
 

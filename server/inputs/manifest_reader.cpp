@@ -1,7 +1,7 @@
 // Manifest reading: document splitting, go-yaml v2 scalar resolution and YAML → JSON conversion.
 // The resolution code follows go-yaml v2's resolve.go and Go's strconv, which Kubernetes uses
 // through sigs.k8s.io/yaml; comments name the Go function each piece stands for.
-#include "server/manifest_reader.h"
+#include "server/inputs/manifest_reader.h"
 
 #include <yaml-cpp/depthguard.h>
 

@@ -1,7 +1,7 @@
 // ParseDocuments / YamlToJson against the rules Kubernetes applies to manifests
 // (sigs.k8s.io/yaml over go-yaml v2, YAML 1.1 scalars): every expected value below is written
 // from go-yaml v2's resolve.go and Go's strconv, not from this program's output.
-#include "server/manifest_reader.h"
+#include "server/inputs/manifest_reader.h"
 
 #include <doctest/doctest.h>
 

@@ -1,7 +1,7 @@
-#include "server/policy_source.h"
+#include "server/inputs/policy_source.h"
 
 #include "policy/policy_parse.h"
-#include "server/files.h"
+#include "server/util/files.h"
 
 namespace rootgate::server {
 

@@ -1,4 +1,5 @@
 // Where the CLI and the server get their policy: a file, a named preset, or the built-in one.
+// Thread-safe: functions of their arguments and the file they read.
 #pragma once
 
 #include <string>

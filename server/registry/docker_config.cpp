@@ -1,11 +1,11 @@
-#include "server/docker_config.h"
+#include "server/registry/docker_config.h"
 
 #include <cctype>
 
 #include <nlohmann/json.hpp>
 
 #include "policy/policy.h"
-#include "server/files.h"
+#include "server/util/files.h"
 
 namespace rootgate::server {
 

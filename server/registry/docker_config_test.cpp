@@ -1,6 +1,6 @@
 // Docker config.json credentials: both Secret formats, the three ways to give a credential,
 // Docker Hub's many names, globs, and errors that never quote a secret.
-#include "server/docker_config.h"
+#include "server/registry/docker_config.h"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "server/image_manifest.h"
+#include "server/registry/image_manifest.h"
 
 #include <nlohmann/json.hpp>
 

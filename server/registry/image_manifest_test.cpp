@@ -1,6 +1,6 @@
 // Manifest, index and config parsing: the four media types, how the kind is told, platforms,
 // and the malformed documents a registry (or an attacker posing as one) might send.
-#include "server/image_manifest.h"
+#include "server/registry/image_manifest.h"
 
 #include <doctest/doctest.h>
 

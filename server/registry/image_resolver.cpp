@@ -1,11 +1,11 @@
-#include "server/image_resolver.h"
+#include "server/registry/image_resolver.h"
 
 #include <set>
 
 #include "policy/image_ref.h"
 #include "policy/image_user.h"
-#include "server/duration.h"
-#include "server/logging.h"
+#include "server/util/duration.h"
+#include "server/util/logging.h"
 
 namespace rootgate::server {
 

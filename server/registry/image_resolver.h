@@ -25,10 +25,10 @@
 
 #include "policy/image_facts.h"
 #include "policy/policy.h"
-#include "server/clock.h"
-#include "server/lru_cache.h"
-#include "server/registry_client.h"
-#include "server/registry_metrics.h"
+#include "server/util/clock.h"
+#include "server/util/lru_cache.h"
+#include "server/registry/registry_client.h"
+#include "server/registry/registry_metrics.h"
 
 namespace rootgate::server {
 

@@ -1,7 +1,7 @@
 // ImageResolver with a scripted fetcher and a fake clock: cache hits and TTLs, singleflight
 // under 100 concurrent callers, parallel fetches, deadlines, allow/deny, mirrors, overload,
 // metrics; and how platform answers become one fact.
-#include "server/image_resolver.h"
+#include "server/registry/image_resolver.h"
 
 #include <doctest/doctest.h>
 

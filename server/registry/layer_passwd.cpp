@@ -1,4 +1,4 @@
-#include "server/layer_passwd.h"
+#include "server/registry/layer_passwd.h"
 
 #include <zlib.h>
 

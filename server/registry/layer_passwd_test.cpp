@@ -1,7 +1,7 @@
 // PasswdLayerScanner and PasswdUid: tar streams built here byte by byte (ustar, GNU long names,
 // PAX paths), gzip (single and multi-member), whiteouts, links, truncation, bombs, and feeding
 // one byte at a time.
-#include "server/layer_passwd.h"
+#include "server/registry/layer_passwd.h"
 
 #include <doctest/doctest.h>
 #include <zlib.h>

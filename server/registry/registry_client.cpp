@@ -1,9 +1,9 @@
-#include "server/registry_client.h"
+#include "server/registry/registry_client.h"
 
 #include <algorithm>
 
 #include "policy/image_user.h"
-#include "server/sha256.h"
+#include "server/util/sha256.h"
 
 namespace rootgate::server {
 

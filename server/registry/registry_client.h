@@ -12,12 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "server/docker_config.h"
-#include "server/image_manifest.h"
-#include "server/registry_error.h"
-#include "server/registry_limits.h"
-#include "server/registry_session.h"
-#include "server/registry_transport.h"
+#include "server/registry/docker_config.h"
+#include "server/registry/image_manifest.h"
+#include "server/registry/registry_error.h"
+#include "server/registry/registry_limits.h"
+#include "server/registry/registry_session.h"
+#include "server/registry/registry_transport.h"
 
 namespace rootgate::server {
 

@@ -1,14 +1,14 @@
 // RegistryClient against the in-memory registry: media types, platforms, digest checks, size
 // caps, the bearer and basic flows, token caching, redirects and their limits, forbidden
 // addresses, and named users through layers.
-#include "server/registry_client.h"
+#include "server/registry/registry_client.h"
 
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <thread>
 
-#include "server/registry_test_support.h"
+#include "server/registry/registry_test_support.h"
 
 namespace {
 

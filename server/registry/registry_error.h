@@ -1,5 +1,6 @@
 // How a registry lookup fails, as a value: a kind (for metrics labels and onTimeout) and a
-// message for the admission reply. Messages never hold credentials or tokens. Plain data.
+// message for the admission reply. Messages never hold credentials or tokens. Plain data:
+// thread-compatible.
 #pragma once
 
 #include <string>

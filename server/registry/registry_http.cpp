@@ -20,7 +20,7 @@
 #include <mutex>
 #include <set>
 
-#include "server/registry_transport.h"
+#include "server/registry/registry_transport.h"
 
 namespace rootgate::server {
 

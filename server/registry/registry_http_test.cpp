@@ -13,7 +13,7 @@
 #include <string>
 #include <thread>
 
-#include "server/registry_transport.h"
+#include "server/registry/registry_transport.h"
 
 namespace {
 

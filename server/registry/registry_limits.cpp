@@ -1,4 +1,4 @@
-#include "server/registry_limits.h"
+#include "server/registry/registry_limits.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>

@@ -1,7 +1,7 @@
 // Registry limits: address classes (IPv4, IPv6, mapped and NAT64 forms), host:port parsing and
 // pattern matching, allow/deny/insecure lists, mirrors, and vetting with a fake resolver —
 // including a name that resolves to a mix of public and forbidden addresses.
-#include "server/registry_limits.h"
+#include "server/registry/registry_limits.h"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "server/registry_metrics.h"
+#include "server/registry/registry_metrics.h"
 
 #include <cstdio>
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "server/registry_error.h"
+#include "server/registry/registry_error.h"
 
 namespace rootgate::server {
 

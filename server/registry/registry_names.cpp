@@ -7,9 +7,9 @@
 #include <memory>
 
 #include "policy/utf8.h"
-#include "server/layer_passwd.h"
-#include "server/registry_client.h"
-#include "server/sha256.h"
+#include "server/registry/layer_passwd.h"
+#include "server/registry/registry_client.h"
+#include "server/util/sha256.h"
 
 namespace rootgate::server {
 

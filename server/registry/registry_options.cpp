@@ -1,13 +1,13 @@
-#include "server/registry_options.h"
+#include "server/registry/registry_options.h"
 
 #include <charconv>
 
-#include "server/docker_config.h"
-#include "server/duration.h"
-#include "server/registry_client.h"
-#include "server/registry_limits.h"
-#include "server/registry_transport.h"
-#include "server/serve_options.h"
+#include "server/registry/docker_config.h"
+#include "server/util/duration.h"
+#include "server/registry/registry_client.h"
+#include "server/registry/registry_limits.h"
+#include "server/registry/registry_transport.h"
+#include "server/util/byte_size.h"
 
 namespace rootgate::server {
 

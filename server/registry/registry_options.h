@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "policy/result.h"
-#include "server/clock.h"
-#include "server/image_manifest.h"
-#include "server/image_resolver.h"
+#include "server/util/clock.h"
+#include "server/registry/image_manifest.h"
+#include "server/registry/image_resolver.h"
 
 namespace rootgate::server {
 

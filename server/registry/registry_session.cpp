@@ -1,11 +1,11 @@
-#include "server/registry_session.h"
+#include "server/registry/registry_session.h"
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cctype>
 
-#include "server/www_authenticate.h"
+#include "server/registry/www_authenticate.h"
 
 namespace rootgate::server {
 

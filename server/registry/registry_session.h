@@ -13,10 +13,10 @@
 #include <optional>
 #include <string>
 
-#include "server/docker_config.h"
-#include "server/registry_error.h"
-#include "server/registry_limits.h"
-#include "server/registry_transport.h"
+#include "server/registry/docker_config.h"
+#include "server/registry/registry_error.h"
+#include "server/registry/registry_limits.h"
+#include "server/registry/registry_transport.h"
 
 namespace rootgate::server {
 

@@ -1,6 +1,7 @@
 // Test-only: an in-memory registry behind the RegistryTransport interface (manifests, blobs,
 // bearer or basic auth with a token endpoint, blob redirects to a storage host, delays), a fake
-// DNS, and helpers that build images. Include only from *_test.cpp.
+// DNS, and helpers that build images. Include only from *_test.cpp. FakeRegistry locks its own
+// state (resolver tests call it from several threads); FakeDns is only read once set up.
 #pragma once
 
 #include <chrono>
@@ -15,11 +16,11 @@
 
 #include <cstring>
 
-#include "server/docker_config.h"
-#include "server/image_manifest.h"
-#include "server/registry_limits.h"
-#include "server/registry_transport.h"
-#include "server/sha256.h"
+#include "server/registry/docker_config.h"
+#include "server/registry/image_manifest.h"
+#include "server/registry/registry_limits.h"
+#include "server/registry/registry_transport.h"
+#include "server/util/sha256.h"
 
 namespace rootgate::server::testing {
 

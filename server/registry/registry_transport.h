@@ -16,7 +16,7 @@
 #include <variant>
 #include <vector>
 
-#include "server/registry_limits.h"
+#include "server/registry/registry_limits.h"
 
 namespace rootgate::server {
 

@@ -1,4 +1,4 @@
-#include "server/www_authenticate.h"
+#include "server/registry/www_authenticate.h"
 
 #include <cctype>
 

@@ -1,6 +1,6 @@
 // ParseWwwAuthenticate: the challenges registries send (Docker Hub, GHCR, distribution's
 // htpasswd), RFC 7235's own example, quoting, and damaged headers.
-#include "server/www_authenticate.h"
+#include "server/registry/www_authenticate.h"
 
 #include <doctest/doctest.h>
 

@@ -1,5 +1,8 @@
-// `rootgate check`: manifests in, one result per workload out. CheckText is the socket- and
-// file-free core (tests feed strings); RunCheck adds files, output formats and exit codes.
+// The results of checking inputs against a policy (`rootgate check`, `rootgate test`, and the
+// cluster audit to come): one CheckResult per workload, Dockerfile or image, the CheckErrors of
+// what could not be checked, and the writers of a report (text, JSON, JUnit XML, SARIF). Pure
+// data and functions of their arguments: thread-safe for concurrent const use. Producers:
+// CheckText (server/inputs/check_text.h), CheckInputs (server/inputs/check_input.h).
 #pragma once
 
 #include <iosfwd>
@@ -54,10 +57,6 @@ struct CheckReport {
   std::vector<CheckError> errors;
 };
 
-// Checks every document of `text` (YAML stream or JSON), appending to `report`. Never throws.
-void CheckText(const std::string& source, std::string_view text, const policy::Policy& policy,
-               const policy::ImageFacts& facts, CheckReport* report);
-
 enum class OutputFormat { kText, kJson, kJunit, kSarif };
 
 // Prints the report in text (colour when `colour`), JSON (ARCHITECTURE.md's shape), JUnit XML
@@ -66,8 +65,5 @@ void PrintReport(const CheckReport& report, OutputFormat format, bool colour, st
 
 // The exit code of a report: 2 if any input error, else 1 if anything denied, else 0.
 int ExitCode(const CheckReport& report);
-
-// The `check` verb: parses its arguments, reads inputs, prints, returns the exit code.
-int RunCheck(const std::vector<std::string>& args, std::ostream& out, std::ostream& err);
 
 }  // namespace rootgate::server

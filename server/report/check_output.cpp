@@ -3,8 +3,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/check.h"
-#include "server/check_output_formats.h"
+#include "server/report/check.h"
+#include "server/report/check_output_formats.h"
 
 namespace rootgate::server {
 

@@ -6,7 +6,7 @@
 #include <iosfwd>
 #include <string>
 
-#include "server/check.h"
+#include "server/report/check.h"
 
 namespace rootgate::server {
 

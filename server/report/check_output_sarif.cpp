@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "policy/rules/rule.h"
-#include "server/check_output_formats.h"
+#include "server/report/check_output_formats.h"
 
 namespace rootgate::server {
 

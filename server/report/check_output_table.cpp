@@ -5,7 +5,7 @@
 #include <map>
 #include <ostream>
 
-#include "server/check_output_formats.h"
+#include "server/report/check_output_formats.h"
 
 namespace rootgate::server {
 

@@ -1,4 +1,4 @@
-#include "server/duration.h"
+#include "server/util/duration.h"
 
 #include <cstdint>
 #include <cstdio>

@@ -1,6 +1,6 @@
 // ParseGoDuration and FormatDuration against Go's time.ParseDuration and Duration.String
 // (expected values written from Go's documentation).
-#include "server/duration.h"
+#include "server/util/duration.h"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "server/files.h"
+#include "server/util/files.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -1,4 +1,4 @@
-#include "server/json_prune.h"
+#include "server/util/json_prune.h"
 
 #include <charconv>
 #include <cmath>
@@ -7,7 +7,7 @@
 #include <cstring>
 #include <string>
 
-#include "server/json_text.h"
+#include "server/util/json_text.h"
 
 namespace rootgate::server {
 

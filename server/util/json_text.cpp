@@ -1,4 +1,4 @@
-#include "server/json_text.h"
+#include "server/util/json_text.h"
 
 #ifdef __SSE2__
 #include <emmintrin.h>

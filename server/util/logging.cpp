@@ -1,4 +1,4 @@
-#include "server/logging.h"
+#include "server/util/logging.h"
 
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/base_sink.h>

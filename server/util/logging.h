@@ -15,7 +15,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "server/json_text.h"  // AppendJsonString, used by the log formats
+#include "server/util/json_text.h"  // AppendJsonString, used by the log formats
 
 namespace rootgate::server {
 

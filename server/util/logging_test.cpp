@@ -1,6 +1,6 @@
 // Log field rendering: JSON values are valid JSON with every string escaped (quotes, control
 // characters, invalid UTF-8), and text values are quoted exactly when logfmt needs it.
-#include "server/logging.h"
+#include "server/util/logging.h"
 
 #include <doctest/doctest.h>
 

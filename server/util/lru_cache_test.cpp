@@ -1,10 +1,10 @@
 // LruCache: eviction order, recency on hits and updates, expiry, capacity 0; and Sha256 against
 // published test vectors (FIPS 180-2).
-#include "server/lru_cache.h"
+#include "server/util/lru_cache.h"
 
 #include <doctest/doctest.h>
 
-#include "server/sha256.h"
+#include "server/util/sha256.h"
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "server/connection_guard.h"
+#include "server/webhook/connection_guard.h"
 
 #include <sys/socket.h>
 

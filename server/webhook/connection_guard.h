@@ -21,8 +21,8 @@
 #include <string>
 #include <thread>
 
-#include "server/deadline_table.h"
-#include "server/metrics.h"
+#include "server/webhook/deadline_table.h"
+#include "server/webhook/metrics.h"
 
 namespace rootgate::server {
 

@@ -2,7 +2,7 @@
 // never completes its handshake is cut off at read_timeout and counted; Pause holds the deadline
 // off and Resume starts a new one; inside a RefusingScope the handshake fails at once; a freed
 // connection is no longer tracked.
-#include "server/connection_guard.h"
+#include "server/webhook/connection_guard.h"
 
 #include <doctest/doctest.h>
 #include <sys/socket.h>

@@ -1,4 +1,4 @@
-#include "server/connection_pool.h"
+#include "server/webhook/connection_pool.h"
 
 #include <algorithm>
 #include <condition_variable>

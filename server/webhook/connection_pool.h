@@ -18,7 +18,7 @@
 #include <functional>
 #include <memory>
 
-#include "server/metrics.h"
+#include "server/webhook/metrics.h"
 
 namespace rootgate::server {
 

@@ -2,7 +2,7 @@
 // excess at once (and exactly: open connections are counted until their task ends), surplus
 // threads leaving after their idle time, and shutdown waiting for every task. Also the cap that
 // fits an open-file limit.
-#include "server/connection_pool.h"
+#include "server/webhook/connection_pool.h"
 
 #include <doctest/doctest.h>
 

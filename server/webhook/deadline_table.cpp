@@ -1,4 +1,4 @@
-#include "server/deadline_table.h"
+#include "server/webhook/deadline_table.h"
 
 namespace rootgate::server {
 

@@ -1,6 +1,6 @@
 // DeadlineTable: which sockets are past their deadline at a given time, paused entries never,
 // each expired socket reported once, and a removed key never.
-#include "server/deadline_table.h"
+#include "server/webhook/deadline_table.h"
 
 #include <doctest/doctest.h>
 

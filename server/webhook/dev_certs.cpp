@@ -1,4 +1,4 @@
-#include "server/dev_certs.h"
+#include "server/webhook/dev_certs.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -18,8 +18,8 @@
 #include <utility>
 #include <vector>
 
-#include "server/files.h"
-#include "server/tls.h"
+#include "server/util/files.h"
+#include "server/webhook/tls.h"
 
 namespace rootgate::server {
 

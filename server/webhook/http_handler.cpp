@@ -1,4 +1,4 @@
-#include "server/http_handler.h"
+#include "server/webhook/http_handler.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "server/duration.h"
+#include "server/util/duration.h"
 
 namespace rootgate::server {
 

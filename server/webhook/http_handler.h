@@ -12,9 +12,9 @@
 
 #include "policy/image_facts.h"
 #include "policy/policy.h"
-#include "server/admission_decision.h"
-#include "server/clock.h"
-#include "server/snapshot.h"
+#include "server/admission/admission_decision.h"
+#include "server/util/clock.h"
+#include "server/util/snapshot.h"
 
 namespace rootgate::server {
 

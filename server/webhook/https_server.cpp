@@ -1,4 +1,4 @@
-#include "server/https_server.h"
+#include "server/webhook/https_server.h"
 
 #include <malloc.h>
 #include <sys/resource.h>
@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include "server/logging.h"
+#include "server/util/logging.h"
 
 namespace rootgate::server {
 

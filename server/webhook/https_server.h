@@ -21,14 +21,14 @@
 #include "policy/image_facts.h"
 #include "policy/policy.h"
 #include "policy/result.h"
-#include "server/clock.h"
-#include "server/connection_guard.h"
-#include "server/connection_pool.h"
-#include "server/http_handler.h"
-#include "server/metrics.h"
-#include "server/serve_options.h"
-#include "server/snapshot.h"
-#include "server/tls.h"
+#include "server/util/clock.h"
+#include "server/webhook/connection_guard.h"
+#include "server/webhook/connection_pool.h"
+#include "server/webhook/http_handler.h"
+#include "server/webhook/metrics.h"
+#include "server/webhook/serve_options.h"
+#include "server/util/snapshot.h"
+#include "server/webhook/tls.h"
 
 namespace rootgate::server {
 

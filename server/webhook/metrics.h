@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "policy/rule_id.h"
-#include "server/admission_decision.h"
+#include "server/admission/admission_decision.h"
 
 namespace rootgate::server {
 

@@ -1,7 +1,7 @@
 // The Prometheus text of Metrics: each recorded event appears under the documented name and
 // labels, histogram buckets are cumulative, unknown label values fold into "other", and the
 // /proc-based process metrics are present and plausible.
-#include "server/metrics.h"
+#include "server/webhook/metrics.h"
 
 #include <doctest/doctest.h>
 

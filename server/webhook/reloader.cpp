@@ -1,8 +1,8 @@
-#include "server/reloader.h"
+#include "server/webhook/reloader.h"
 
 #include <openssl/evp.h>
 
-#include "server/files.h"
+#include "server/util/files.h"
 
 namespace rootgate::server {
 

@@ -1,6 +1,6 @@
 // Reloader: a change of content is passed on once, the same content is not passed on again, a
 // Kubernetes-style `..data` symlink swap is seen, and an unreadable file is reported once.
-#include "server/reloader.h"
+#include "server/webhook/reloader.h"
 
 #include <doctest/doctest.h>
 

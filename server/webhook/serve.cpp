@@ -1,4 +1,4 @@
-#include "server/serve.h"
+#include "server/webhook/serve.h"
 
 #include <filesystem>
 #include <memory>
@@ -7,14 +7,14 @@
 #include <thread>
 
 #include "policy/policy_parse.h"
-#include "server/dev_certs.h"
-#include "server/https_server.h"
-#include "server/image_lookup.h"
-#include "server/logging.h"
-#include "server/policy_source.h"
-#include "server/reloader.h"
-#include "server/serve_options.h"
-#include "server/signals.h"
+#include "server/webhook/dev_certs.h"
+#include "server/webhook/https_server.h"
+#include "server/admission/image_lookup.h"
+#include "server/util/logging.h"
+#include "server/inputs/policy_source.h"
+#include "server/webhook/reloader.h"
+#include "server/webhook/serve_options.h"
+#include "server/webhook/signals.h"
 
 namespace rootgate::server {
 
@@ -203,7 +203,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     return 2;
   }
   const SteadyClock clock;
-  // Registry lookups (server/image_lookup.h): a fetch may outlive its request by up to 10s to
+  // Registry lookups (server/admission/image_lookup.h): a fetch may outlive its request by up to 10s to
   // fill the cache for the API server's retry.
   std::unique_ptr<ImageResolver> resolver;
   if (!o.registry.offline) {

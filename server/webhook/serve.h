@@ -1,5 +1,6 @@
 // `rootgate serve`: the HTTPS admission webhook. Wires the flags, logs, policy and certificate
-// (with hot reload), the HTTPS server, and graceful shutdown together.
+// (with hot reload), the HTTPS server, and graceful shutdown together. RunServe is called once
+// per process, from the main thread; it starts, owns and joins every thread it uses.
 #pragma once
 
 #include <iosfwd>

@@ -12,8 +12,9 @@
 #include <vector>
 
 #include "policy/result.h"
-#include "server/logging.h"
-#include "server/registry_options.h"
+#include "server/util/byte_size.h"
+#include "server/util/logging.h"
+#include "server/registry/registry_options.h"
 
 namespace rootgate::server {
 
@@ -27,9 +28,6 @@ struct ListenAddress {
 
 // "HOST:PORT", ":PORT" or "[V6ADDR]:PORT"; PORT 0..65535.
 Result<ListenAddress> ParseListen(std::string_view text);
-
-// A byte count: "8388608", or with a suffix K/Ki/M/Mi/G/Gi (optionally followed by "B").
-Result<size_t> ParseByteSize(std::string_view text);
 
 // The largest --max-connections (each open connection holds a thread).
 inline constexpr size_t kMaxConnectionsLimit = 65536;

@@ -1,6 +1,6 @@
 // `rootgate serve` flags: defaults from the issue, each listen form, sizes and durations, and a
 // clear error for each kind of mistake.
-#include "server/serve_options.h"
+#include "server/webhook/serve_options.h"
 
 #include <doctest/doctest.h>
 

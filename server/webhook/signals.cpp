@@ -1,12 +1,12 @@
-#include "server/signals.h"
+#include "server/webhook/signals.h"
 
 #include <pthread.h>
 #include <signal.h>
 
 #include <cstdlib>
 
-#include "server/duration.h"
-#include "server/logging.h"
+#include "server/util/duration.h"
+#include "server/util/logging.h"
 
 namespace rootgate::server {
 

@@ -1,4 +1,4 @@
-#include "server/tls.h"
+#include "server/webhook/tls.h"
 
 #include <openssl/bio.h>
 #include <openssl/err.h>

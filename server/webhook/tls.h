@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "policy/result.h"
-#include "server/snapshot.h"
+#include "server/util/snapshot.h"
 
 namespace rootgate::server {
 

@@ -1,7 +1,7 @@
 // Loading TLS material and making local certificates: the local CA and serving certificate are
 // what a client needs (CA:TRUE, the SANs, EC P-256, serverAuth), are reused on the next run and
 // remade when missing; a key that does not match its certificate is refused.
-#include "server/tls.h"
+#include "server/webhook/tls.h"
 
 #include <doctest/doctest.h>
 #include <openssl/evp.h>
@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "server/dev_certs.h"
+#include "server/webhook/dev_certs.h"
 
 namespace {
 
