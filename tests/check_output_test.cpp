@@ -1,7 +1,7 @@
-// The `check` reports (server/report/check_output*.cpp) on inputs that are not UTF-8: a Dockerfile or a
-// manifest in another encoding must still give valid JSON and SARIF, the bytes that are not UTF-8
-// shown as U+FFFD. Found by fuzz/dockerfile_fuzz and fuzz/manifest_reader_fuzz: `check -o json`
-// threw nlohmann's type_error 316 and the CLI aborted.
+// The `check` reports (server/report/check_output*.cpp) on inputs that are not UTF-8: a Dockerfile
+// or a manifest in another encoding must still give valid JSON and SARIF, the bytes that are not
+// UTF-8 shown as U+FFFD. Found by fuzz/dockerfile_fuzz and fuzz/manifest_reader_fuzz: `check -o
+// json` threw nlohmann's type_error 316 and the CLI aborted.
 #include <doctest/doctest.h>
 
 #include <sstream>

@@ -26,8 +26,8 @@ struct Document {
   std::string error;     // non-empty: why the document could not be read, naming the file line
                          // (and column when known): "line 7, column 3: illegal map value"
   // The parsed YAML, kept by ForEachDocument for finding the line of a field
-  // (server/inputs/manifest_lines.h); null from ParseDocuments, for JSON documents and for errors. Its
-  // marks count lines from `yaml_first_line`.
+  // (server/inputs/manifest_lines.h); null from ParseDocuments, for JSON documents and for errors.
+  // Its marks count lines from `yaml_first_line`.
   YAML::Node yaml;
   int yaml_first_line = 1;
 };

@@ -203,8 +203,8 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     return 2;
   }
   const SteadyClock clock;
-  // Registry lookups (server/admission/image_lookup.h): a fetch may outlive its request by up to 10s to
-  // fill the cache for the API server's retry.
+  // Registry lookups (server/admission/image_lookup.h): a fetch may outlive its request by up to
+  // 10s to fill the cache for the API server's retry.
   std::unique_ptr<ImageResolver> resolver;
   if (!o.registry.offline) {
     auto built = BuildImageResolver(o.registry, clock, std::chrono::seconds(10), /*log_fetches=*/true);
