@@ -16,9 +16,9 @@
 #include "policy/admission.h"
 #include "policy/policy.h"
 #include "policy/policy_parse.h"
-#include "server/admission_codec.h"
-#include "server/admission_decision.h"
-#include "server/clock.h"
+#include "server/admission/admission_codec.h"
+#include "server/admission/admission_decision.h"
+#include "server/util/clock.h"
 
 namespace {
 

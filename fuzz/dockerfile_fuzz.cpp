@@ -13,10 +13,10 @@
 #include "fuzz/fuzz_check.h"
 #include "policy/image_facts.h"
 #include "policy/policy.h"
-#include "server/check.h"
-#include "server/dockerfile_check.h"
-#include "server/dockerfile_parse.h"
-#include "server/dockerfile_stages.h"
+#include "server/report/check.h"
+#include "server/inputs/dockerfile_check.h"
+#include "server/inputs/dockerfile_parse.h"
+#include "server/inputs/dockerfile_stages.h"
 
 namespace rs = rootgate::server;
 namespace df = rootgate::server::dockerfile;

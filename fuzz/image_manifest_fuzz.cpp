@@ -1,4 +1,4 @@
-// Fuzzes the registry document parsers (server/image_manifest.h): ParseManifest under each
+// Fuzzes the registry document parsers (server/registry/image_manifest.h): ParseManifest under each
 // Content-Type a registry may send (chosen by the first input byte), ParseImageConfig and
 // ParsePlatform on the rest. Invariants: a refusal has a message, valid UTF-8 when the body is
 // (it reaches replies and logs); an accepted manifest's config digest is sha256; platforms
@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "fuzz/fuzz_check.h"
-#include "server/image_manifest.h"
+#include "server/registry/image_manifest.h"
 
 namespace rs = rootgate::server;
 

@@ -1,6 +1,6 @@
-// Fuzzes ParsePruned (server/json_prune) against nlohmann::json::parse, differentially: the same
-// text must be accepted by both or by neither, and when accepted, the tree built without a shape
-// must equal nlohmann's and the tree built with a shape must be nlohmann's with the unnamed
+// Fuzzes ParsePruned (server/util/json_prune) against nlohmann::json::parse, differentially: the
+// same text must be accepted by both or by neither, and when accepted, the tree built without a
+// shape must equal nlohmann's and the tree built with a shape must be nlohmann's with the unnamed
 // members removed. The two documented differences are allowed for: nesting deeper than
 // kMaxJsonDepth, and bytes after a NUL (nlohmann stops reading at a NUL).
 #include <cstddef>
@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fuzz/fuzz_check.h"
-#include "server/json_prune.h"
+#include "server/util/json_prune.h"
 
 namespace {
 

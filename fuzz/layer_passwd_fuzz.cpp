@@ -1,6 +1,6 @@
-// Fuzzes the layer reader (server/layer_passwd.h): PasswdLayerScanner over a tar stream fed in
-// chunks, and PasswdUid on what it finds. The first byte picks the mode: the input as a plain
-// tar, the input as a gzip blob, or the input gzip-compressed here (so the tar parser behind
+// Fuzzes the layer reader (server/registry/layer_passwd.h): PasswdLayerScanner over a tar stream
+// fed in chunks, and PasswdUid on what it finds. The first byte picks the mode: the input as a
+// plain tar, the input as a gzip blob, or the input gzip-compressed here (so the tar parser behind
 // the inflater sees fuzzed tar data); the second byte picks the chunk size.
 // Invariants: Feed stops asking once settled; Finish always settles; an error has a message.
 #include <zlib.h>
@@ -11,7 +11,7 @@
 #include <string_view>
 
 #include "fuzz/fuzz_check.h"
-#include "server/layer_passwd.h"
+#include "server/registry/layer_passwd.h"
 
 namespace {
 

@@ -11,9 +11,9 @@
 #include "fuzz/fuzz_check.h"
 #include "policy/image_facts.h"
 #include "policy/policy.h"
-#include "server/check.h"
-#include "server/check_input.h"
-#include "server/manifest_reader.h"
+#include "server/report/check.h"
+#include "server/inputs/check_input.h"
+#include "server/inputs/manifest_reader.h"
 
 namespace rs = rootgate::server;
 

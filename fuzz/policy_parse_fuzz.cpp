@@ -11,7 +11,7 @@
 #include "policy/admission.h"
 #include "policy/image_facts.h"
 #include "policy/policy_parse.h"
-#include "server/admission_codec.h"
+#include "server/admission/admission_codec.h"
 
 namespace {
 

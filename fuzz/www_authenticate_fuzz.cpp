@@ -1,5 +1,5 @@
-// Fuzzes the WWW-Authenticate parser (server/www_authenticate.h). Invariants: it never throws;
-// every challenge has a non-empty lower-case scheme and lower-case parameter names, and
+// Fuzzes the WWW-Authenticate parser (server/registry/www_authenticate.h). Invariants: it never
+// throws; every challenge has a non-empty lower-case scheme and lower-case parameter names, and
 // FindChallenge finds each scheme's first challenge.
 #include <cctype>
 #include <cstddef>
@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "fuzz/fuzz_check.h"
-#include "server/www_authenticate.h"
+#include "server/registry/www_authenticate.h"
 
 namespace {
 

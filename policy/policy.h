@@ -68,7 +68,7 @@ struct RegistryMirror {
   std::string mirror;    // HOST[:PORT][/PREFIX]: "mirror.internal:5000/dockerhub"
 };
 
-// Which registries image lookups may reach (server/ applies these; see server/registry_limits.h).
+// Which registries image lookups may reach (applied in server/registry/registry_limits.h).
 // Patterns are globs on "host" or "host:port", compared without regard to case.
 struct RegistryPolicy {
   // Non-empty: only matching registries are looked up. An entry without wildcards also lets

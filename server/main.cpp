@@ -3,10 +3,10 @@
 #include <string>
 #include <vector>
 
-#include "server/check.h"
-#include "server/review.h"
-#include "server/serve.h"
-#include "server/test_suite.h"
+#include "server/cli/check_cli.h"
+#include "server/cli/review.h"
+#include "server/webhook/serve.h"
+#include "server/cli/test_suite.h"
 
 namespace {
 

@@ -15,7 +15,7 @@
 #include "policy/image_facts.h"
 #include "policy/workload.h"
 #include "policy/admission.h"
-#include "server/admission_codec.h"
+#include "server/admission/admission_codec.h"
 
 namespace {
 

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "policy/admission.h"
-#include "server/image_lookup.h"
-#include "server/registry_options.h"
+#include "server/admission/image_lookup.h"
+#include "server/registry/registry_options.h"
 
 namespace {
 

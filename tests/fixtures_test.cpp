@@ -10,7 +10,7 @@
 
 #include "policy/image_facts.h"
 #include "policy/policy_parse.h"
-#include "server/review.h"
+#include "server/cli/review.h"
 
 namespace {
 

@@ -1,0 +1,26 @@
+// `rootgate check --resolve-images`: the check with image users read from registries. Every
+// input is read once; a first pass with a recording ImageFacts finds the images whose user a
+// decision reads (what the evaluator asks for: not exempt, no runAsUser, no static override);
+// those are looked up in parallel under one deadline; a second pass decides with the answers.
+// Thread-compatible (one call at a time; the resolver itself is thread-safe).
+#pragma once
+
+#include <vector>
+
+#include "policy/policy.h"
+#include "server/report/check.h"
+#include "server/inputs/check_input.h"
+#include "server/util/clock.h"
+#include "server/util/files.h"
+#include "server/registry/image_resolver.h"
+
+namespace rootgate::server {
+
+// Like CheckInputs, with facts from `resolver` (nullptr: lookups are off, and the reply says
+// so); the lookups together get `timeout`. Unreadable inputs become whole-file errors.
+void CheckInputsWithLookups(const std::vector<InputPath>& inputs, const InputOptions& options,
+                            const policy::Policy& policy, ImageResolver* resolver,
+                            const Clock& clock, std::chrono::nanoseconds timeout,
+                            CheckReport* report);
+
+}  // namespace rootgate::server

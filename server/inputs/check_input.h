@@ -1,0 +1,47 @@
+// How `rootgate check` reads its inputs: as manifests (YAML/JSON Kubernetes objects, image
+// configs recognised by shape), or as Dockerfiles (by name, or forced with --type). CheckInput
+// is pure dispatch over text already read; CheckInputs reads the files, several at a time.
+// Both are thread-safe.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "policy/image_facts.h"
+#include "policy/policy.h"
+#include "server/report/check.h"
+#include "server/inputs/dockerfile_check.h"
+#include "server/util/files.h"
+
+namespace rootgate::server {
+
+enum class InputType {
+  kAuto,         // Dockerfile by name (IsDockerfileName), else manifests and image configs
+  kManifest,     // YAML/JSON documents, whatever the name
+  kDockerfile,   // every input is a Dockerfile
+  kImageConfig,  // every document must be an image config
+};
+
+// "auto", "manifest", "dockerfile", "image-config"; nullopt for anything else.
+std::optional<InputType> InputTypeFromName(std::string_view name);
+
+struct InputOptions {
+  InputType type = InputType::kAuto;
+  DockerfileOptions dockerfile;
+};
+
+// Checks the text of one input named `source`, appending to `report`.
+void CheckInput(const std::string& source, std::string_view text, const InputOptions& options,
+                const policy::Policy& policy, const policy::ImageFacts& facts,
+                CheckReport* report);
+
+// Reads and checks every input (an unreadable one becomes a whole-file error), on up to
+// `threads` threads (0: one per CPU), appending results and errors to `report` in input order.
+// `facts` is used from several threads at once (ImageFacts promises concurrent const use).
+void CheckInputs(const std::vector<InputPath>& inputs, const InputOptions& options,
+                 const policy::Policy& policy, const policy::ImageFacts& facts,
+                 CheckReport* report, unsigned threads = 0);
+
+}  // namespace rootgate::server

@@ -1,0 +1,200 @@
+#include "server/inputs/dockerfile_check.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "server/inputs/image_config_verdict.h"
+
+namespace rootgate::server {
+
+namespace {
+
+using dockerfile::Stage;
+using dockerfile::Stages;
+using dockerfile::UserInstruction;
+
+std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+std::string LineOf(int line) { return "line " + std::to_string(line); }
+
+bool EqualsNoCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// The stage checked, the USER that decides its user (if any) and the stage at the chain's root.
+struct Chain {
+  const Stage* target = nullptr;
+  const Stage* user_stage = nullptr;  // the stage holding `user`
+  const UserInstruction* user = nullptr;
+  const Stage* root = nullptr;        // the first stage of the FROM chain: its base is not a stage
+  std::vector<size_t> members;        // indexes of every stage in the chain
+};
+
+Chain ResolveChain(const Stages& stages, size_t target) {
+  Chain c;
+  c.target = &stages.stages[target];
+  for (const Stage* s = c.target; s != nullptr;
+       s = s->parent ? &stages.stages[*s->parent] : nullptr) {
+    c.members.push_back(s->index);
+    c.root = s;
+    if (c.user == nullptr && !s->users.empty()) {
+      c.user = &s->users.back();
+      c.user_stage = s;
+    }
+  }
+  return c;
+}
+
+// The last USER of a stage outside the chain: set there only, not inherited by the target.
+std::string EarlierStageNote(const Stages& stages, const Chain& c) {
+  const UserInstruction* last = nullptr;
+  const Stage* where = nullptr;
+  for (const Stage& s : stages.stages) {
+    if (s.users.empty() || std::find(c.members.begin(), c.members.end(), s.index) != c.members.end()) {
+      continue;
+    }
+    last = &s.users.back();
+    where = &s;
+  }
+  if (last == nullptr) return "";
+  return " (USER " + last->written + " at " + LineOf(last->line) + " is set only in " +
+         where->Describe() + ", which the final stage does not build on; COPY --from copies "
+         "files, not the user)";
+}
+
+std::string DescribeUser(const UserInstruction& u) {
+  std::string s = "USER " + u.written;
+  if (u.value != u.written) s += " (= " + Quote(u.value) + ")";
+  return s + " at " + LineOf(u.line);
+}
+
+// Evidence and wording when a USER instruction decides.
+void FromUser(const Chain& c, UserEvidence* e, UserWording* w) {
+  const UserInstruction& u = *c.user;
+  w->found = DescribeUser(u);
+  if (c.user_stage != c.target) {
+    w->found += " in " + c.user_stage->Describe() + ", which it builds on";
+  }
+  w->line = u.line;
+  const bool external_root = !c.root->parent && !c.root->IsScratch();
+  if (!u.unset.empty() && external_root) {
+    std::string names;
+    for (const std::string& n : u.unset) names += (names.empty() ? "" : ", ") + n;
+    e->unknown_reason = names + " has no value in this Dockerfile (no ARG value, --build-arg or "
+                        "ENV), so it would come from the environment of base image " +
+                        c.root->base + ", which is not known";
+    w->fix = "give it a value with ARG or ENV, or write the numeric UID";
+    return;
+  }
+  e->known = true;
+  e->user = policy::ParseImageUser(u.value);
+  // A Windows image's administrator; no Linux image has a user by that name.
+  e->windows = EqualsNoCase(u.value, "ContainerAdministrator");
+}
+
+// Evidence and wording when no USER applies: the base of the chain decides.
+void FromBase(const Stages& stages, const Chain& c, const policy::Policy& policy,
+              const policy::ImageFacts& facts, UserEvidence* e, UserWording* w) {
+  const std::string none = c.members.size() > 1
+                               ? "it has no USER (nor do the stages it builds on)"
+                               : "it has no USER";
+  w->line = c.target->line;
+  w->fix += EarlierStageNote(stages, c);
+  if (c.root->base.empty()) {
+    w->found = none + " and the FROM at " + LineOf(c.root->line) + " could not be read";
+    e->unknown_reason = "see the error for that line";
+    return;
+  }
+  if (c.root->IsScratch()) {
+    w->found = none + " and builds FROM scratch (" + LineOf(c.root->line) + "), which has no user";
+    e->known = true;
+    e->user = policy::ParseImageUser("");
+    return;
+  }
+  std::string display;
+  *e = LookupImageUser(c.root->base, facts, policy, &display);
+  const std::string base = "base image " + display + " (" + LineOf(c.root->line) + ")";
+  if (!e->known) {
+    w->found = none + " and the user of its " + base + " is unknown";
+    w->fix += ", or look the base image up with --resolve-images";
+    return;
+  }
+  const std::string has = e->user.raw.empty() ? "has no USER" : "has USER " + Quote(e->user.raw);
+  w->found = none + " and its " + base + " " + has + " (" + e->source + ")";
+}
+
+// Adds the errors of both passes, in line order.
+void AddErrors(const std::string& source, std::vector<dockerfile::ParseError> errors,
+               const std::vector<dockerfile::ParseError>& more, CheckReport* report) {
+  errors.insert(errors.end(), more.begin(), more.end());
+  std::stable_sort(errors.begin(), errors.end(),
+                   [](const auto& a, const auto& b) { return a.line < b.line; });
+  for (const dockerfile::ParseError& e : errors) {
+    CheckError error{source, 0, e.line, e.message};
+    error.line_only = true;
+    report->errors.push_back(std::move(error));
+  }
+}
+
+// The stage to check: --target, else the last. nullopt (with an error added) when there is none.
+std::optional<size_t> TargetStage(const std::string& source, const Stages& stages,
+                                  const DockerfileOptions& options, CheckReport* report) {
+  if (stages.stages.empty()) {
+    report->errors.push_back({source, 0, 0, "no build stage: a Dockerfile needs a FROM", true});
+    return std::nullopt;
+  }
+  if (options.target.empty()) return stages.stages.size() - 1;
+  std::optional<size_t> found = dockerfile::FindStage(stages, options.target);
+  if (!found) {
+    report->errors.push_back({source, 0, 0, "target stage " + Quote(options.target) + " not found", true});
+  }
+  return found;
+}
+
+}  // namespace
+
+void CheckDockerfileText(const std::string& source, std::string_view text,
+                         const DockerfileOptions& options, const policy::Policy& policy,
+                         const policy::ImageFacts& facts, CheckReport* report) {
+  const dockerfile::Dockerfile file = dockerfile::ParseDockerfile(text);
+  const Stages stages = dockerfile::BuildStages(file, options.build_args);
+  AddErrors(source, file.errors, stages.errors, report);
+  const std::optional<size_t> target = TargetStage(source, stages, options, report);
+  if (!target) return;
+  const Chain chain = ResolveChain(stages, *target);
+  CheckResult r;
+  r.source = source;
+  r.kind = "Dockerfile";
+  r.name = chain.target->name.empty() ? "stage " + std::to_string(chain.target->index)
+                                      : chain.target->name;
+  r.line = chain.target->line;
+  UserEvidence evidence;
+  UserWording wording;
+  wording.subject = (options.target.empty() ? "final " : "target ") + chain.target->Describe();
+  wording.fix = "add USER 10001 (any non-zero UID) to the final stage";
+  wording.field = "USER";
+  if (chain.user != nullptr) {
+    wording.fix = "set USER to a non-zero UID, e.g. USER 10001";
+    FromUser(chain, &evidence, &wording);
+  } else {
+    FromBase(stages, chain, policy, facts, &evidence, &wording);
+  }
+  DecideImageUser(evidence, wording, policy, &r);
+  report->results.push_back(std::move(r));
+}
+
+std::vector<std::string> DockerfileBaseImages(std::string_view text,
+                                              const DockerfileOptions& options) {
+  const Stages stages = dockerfile::BuildStages(dockerfile::ParseDockerfile(text), options.build_args);
+  CheckReport ignored;
+  const std::optional<size_t> target = TargetStage("", stages, options, &ignored);
+  if (!target) return {};
+  const Chain chain = ResolveChain(stages, *target);
+  const bool external = !chain.root->parent && !chain.root->IsScratch() && !chain.root->base.empty();
+  if (!external || chain.user != nullptr) return {};
+  return {chain.root->base};
+}
+
+}  // namespace rootgate::server

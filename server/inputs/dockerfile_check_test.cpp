@@ -1,0 +1,219 @@
+// Dockerfile verdicts against SEMANTICS.md's image-user rules and issue 6: the final stage's user
+// following FROM chains, root by USER / scratch / a root base, unknown external bases, named
+// users, lines of findings, and errors that leave the rest checked.
+#include "server/inputs/dockerfile_check.h"
+
+#include <doctest/doctest.h>
+
+#include <random>
+#include <string>
+
+#include "policy/policy_parse.h"
+
+namespace {
+
+using rootgate::policy::ImageFact;
+using rootgate::policy::ImageFactMap;
+using rootgate::policy::NoImageFacts;
+using rootgate::policy::Policy;
+using rootgate::policy::RuleId;
+using rootgate::server::CheckDockerfileText;
+using rootgate::server::CheckReport;
+using rootgate::server::CheckResult;
+using rootgate::server::DockerfileBaseImages;
+using rootgate::server::DockerfileOptions;
+using rootgate::server::FindingLine;
+
+struct Outcome {
+  CheckReport report;
+  const CheckResult& result() const {
+    REQUIRE(report.results.size() == 1);
+    return report.results[0];
+  }
+  // "deny rootUser@6", "allow", "allow warn unknownUser@5"
+  std::string Verdict() const {
+    const CheckResult& r = result();
+    std::string s = r.skipped ? "skip" : r.decision.allowed ? "allow" : "deny";
+    for (const auto& f : r.decision.violations) {
+      s += " " + std::string(rootgate::policy::RuleName(f.rule)) + "@" + std::to_string(FindingLine(r, f));
+    }
+    for (const auto& f : r.decision.warnings) {
+      s += " warn " + std::string(rootgate::policy::RuleName(f.rule)) + "@" + std::to_string(FindingLine(r, f));
+    }
+    return s;
+  }
+  std::string Message() const {
+    const CheckResult& r = result();
+    if (!r.decision.violations.empty()) return r.decision.violations[0].message;
+    return r.decision.warnings.empty() ? "" : r.decision.warnings[0].message;
+  }
+};
+
+Outcome Check(std::string_view text, const DockerfileOptions& options = {},
+              const rootgate::policy::ImageFacts& facts = NoImageFacts(),
+              const Policy& policy = rootgate::policy::BuiltinDefaultPolicy()) {
+  Outcome o;
+  CheckDockerfileText("Dockerfile", text, options, policy, facts, &o.report);
+  return o;
+}
+
+Policy ParsedPolicy(std::string_view yaml) {
+  auto p = rootgate::policy::ParsePolicy(yaml);
+  REQUIRE_MESSAGE(p.ok(), p.error());
+  return p.value();
+}
+
+bool Has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+TEST_CASE("final USER root, 0, 0:0, 0000 and +0 are rootUser at the USER line") {
+  for (const char* user : {"root", "0", "0:0", "0000", "+0", "0:1000", ":1000"}) {
+    CAPTURE(user);
+    CHECK(Check(std::string("FROM alpine\nUSER 1000\nRUN x\nUSER ") + user + "\n").Verdict() == "deny rootUser@4");
+  }
+}
+
+TEST_CASE("a non-zero numeric final USER is allowed with no finding") {
+  CHECK(Check("FROM alpine\nUSER 10001\n").Verdict() == "allow");
+  CHECK(Check("FROM alpine\nUSER 1000:0\n").Verdict() == "allow");  // the group part is ignored
+  CHECK(Check("FROM alpine\nUSER root\nUSER 1\n").Verdict() == "allow");  // the last USER counts
+}
+
+TEST_CASE("a named final USER is allowed with an unknownUser warning (assumed non-root)") {
+  const Outcome o = Check("FROM alpine\nRUN adduser -D app\nUSER app\n");
+  CHECK(o.Verdict() == "allow warn unknownUser@3");
+  CHECK(Has(o.Message(), "assumed non-root"));
+}
+
+TEST_CASE("USER ContainerAdministrator (any case) is the Windows root account") {
+  CHECK(Check("FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nUSER containeradministrator\n").Verdict() ==
+        "deny rootUser@2");
+  CHECK(Check("FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nUSER ContainerUser\n").Verdict() ==
+        "allow warn unknownUser@2");
+}
+
+TEST_CASE("a uid beyond 2147483647 is unknownUser (the kubelet refuses it)") {
+  CHECK(Check("FROM alpine\nUSER 2147483648\n").Verdict() == "deny unknownUser@2");
+}
+
+TEST_CASE("no USER over scratch is rootUser at the final FROM line") {
+  const Outcome o = Check("# c\nFROM scratch\nCOPY app /app\n");
+  CHECK(o.Verdict() == "deny rootUser@2");
+  CHECK(Has(o.Message(), "scratch"));
+}
+
+TEST_CASE("no USER over an external base: unknown offline, decided by overrides or facts") {
+  const char* text = "FROM nginx:1.25\nCOPY x /y\n";
+  const Outcome offline = Check(text);
+  CHECK(offline.Verdict() == "deny unknownUser@1");
+  CHECK(Has(offline.Message(), "docker.io/library/nginx:1.25"));
+
+  const Policy root_override = ParsedPolicy("imageOverrides:\n  - image: docker.io/library/nginx:*\n    user: \"\"\n");
+  CHECK(Check(text, {}, NoImageFacts(), root_override).Verdict() == "deny rootUser@1");
+  const Policy named_override = ParsedPolicy("imageOverrides:\n  - image: \"nginx:*\"\n    user: \"101\"\n");
+  CHECK(Check(text, {}, NoImageFacts(), named_override).Verdict() == "allow");
+
+  ImageFactMap facts;
+  facts.Set("nginx:1.25", ImageFact{true, "0", "registry docker.io", ""});
+  CHECK(Check(text, {}, facts).Verdict() == "deny rootUser@1");
+  facts.Set("nginx:1.25", ImageFact{true, "nginx", "registry docker.io", ""});
+  CHECK(Check(text, {}, facts).Verdict() == "allow warn unknownUser@1");
+  facts.Set("nginx:1.25", ImageFact{false, "", "", "registry docker.io: timed out"});
+  CHECK(Has(Check(text, {}, facts).Message(), "timed out"));
+}
+
+TEST_CASE("USER is inherited through FROM <stage>, not through COPY --from") {
+  CHECK(Check("FROM alpine AS base\nUSER 10001\nFROM base AS app\nRUN x\n").Verdict() == "allow");
+  CHECK(Check("FROM alpine AS base\nUSER root\nFROM base\n").Verdict() == "deny rootUser@2");
+  const Outcome copied = Check("FROM golang AS build\nUSER 1000\nFROM scratch\nCOPY --from=build /a /a\n");
+  CHECK(copied.Verdict() == "deny rootUser@3");
+  CHECK(Has(copied.Message(), "USER 1000 at line 2 is set only in stage \"build\""));
+}
+
+TEST_CASE("the final stage's own USER wins over its parent's") {
+  CHECK(Check("FROM alpine AS a\nUSER 0\nFROM a\nUSER 5\n").Verdict() == "allow");
+}
+
+TEST_CASE("--target checks the named stage instead of the last") {
+  DockerfileOptions o;
+  o.target = "Debug";
+  CHECK(Check("FROM alpine AS debug\nUSER root\nFROM alpine\nUSER 1\n", o).Verdict() == "deny rootUser@2");
+  o.target = "nope";
+  const Outcome missing = Check("FROM alpine\n", o);
+  CHECK(missing.report.results.empty());
+  REQUIRE(missing.report.errors.size() == 1);
+  CHECK(Has(missing.report.errors[0].message, "target stage \"nope\" not found"));
+}
+
+TEST_CASE("USER from ARG defaults, --build-arg and ${VAR:-default}") {
+  const char* text = "ARG UID=10001\nFROM alpine\nARG UID\nUSER ${UID:-0}\n";
+  CHECK(Check(text).Verdict() == "allow");
+  DockerfileOptions o;
+  o.build_args = {{"UID", "0"}};
+  CHECK(Check(text, o).Verdict() == "deny rootUser@4");
+}
+
+TEST_CASE("USER with a variable the Dockerfile leaves unset: root over scratch, unknown over a base") {
+  CHECK(Check("FROM scratch\nUSER $APP_UID\n").Verdict() == "deny rootUser@2");
+  const Outcome o = Check("FROM mcr.microsoft.com/dotnet/aspnet:8.0\nUSER $APP_UID\n");
+  CHECK(o.Verdict() == "deny unknownUser@2");
+  CHECK(Has(o.Message(), "APP_UID"));
+}
+
+TEST_CASE("parse errors name their lines and the rest of the file is still checked") {
+  const Outcome o = Check("FROM alpine\nFROOM x\nRUN <<EOF\necho\nEOF\nUSER root\n");
+  CHECK(o.Verdict() == "deny rootUser@6");
+  REQUIRE(o.report.errors.size() == 1);
+  CHECK(o.report.errors[0].line == 2);
+  CHECK(o.report.errors[0].ToString() == "Dockerfile: line 2: unknown instruction: FROOM");
+}
+
+TEST_CASE("a Dockerfile without FROM is an error and no result") {
+  const Outcome o = Check("ARG X=1\n");
+  CHECK(o.report.results.empty());
+  CHECK(o.report.errors.size() == 1);
+}
+
+TEST_CASE("policy actions apply: warn mode warns, rules off skip") {
+  CHECK(Check("FROM scratch\n", {}, NoImageFacts(), ParsedPolicy("mode: warn\n")).Verdict() ==
+        "allow warn rootUser@1");
+  const Outcome off = Check("FROM scratch\n", {}, NoImageFacts(), ParsedPolicy("preset: pss-baseline\n"));
+  CHECK(off.Verdict() == "skip");
+}
+
+TEST_CASE("DockerfileBaseImages lists the external base only when no USER decides") {
+  CHECK(DockerfileBaseImages("ARG V=1.25\nFROM nginx:$V AS a\nFROM a\n", {}) ==
+        std::vector<std::string>{"nginx:1.25"});
+  CHECK(DockerfileBaseImages("FROM nginx\nUSER 1\n", {}).empty());
+  CHECK(DockerfileBaseImages("FROM scratch\n", {}).empty());
+}
+
+// Found by fuzz/dockerfile_fuzz (fuzz/corpus/dockerfile_fuzz/crash-env-legacy-form-feed): the
+// legacy `ENV name value` form split on any blank but looked for the value after a space or tab
+// only, so a form feed or vertical tab between name and value threw std::out_of_range. BuildKit
+// splits that form on [\t\v\f\r ]+: the value is what follows the blank.
+TEST_CASE("legacy ENV name value separated by a form feed or vertical tab sets the value") {
+  for (const char* blank : {"\f", "\v", "\r", " \f "}) {
+    CAPTURE(blank);
+    CHECK(Check(std::string("FROM alpine\nENV U") + blank + "1000\nUSER $U\n").Verdict() == "allow");
+    CHECK(Check(std::string("FROM alpine\nENV U") + blank + "0\nUSER ${U}\n").Verdict() == "deny rootUser@3");
+  }
+}
+
+TEST_CASE("arbitrary text never crashes the Dockerfile check and always gives a result or an error") {
+  // Pieces that stress the parser: quotes, escapes, substitutions, heredocs, directives.
+  const std::vector<std::string> pieces = {
+      "FROM ", "USER ", "ARG ", "ENV ", "RUN ", "COPY ", "ONBUILD ", "scratch", "alpine AS a", " a",
+      "${", "}", "$", "${X:-", "${X#", "'", "\"", "\\", "`", "\n", "\r\n", "<<EOF", "<<-'E'", "EOF",
+      "\t", "# escape=`", "# c", "=", ":", "0", "root", " ", "--platform=x ", "[\"a\"]", "\xff", std::string("\0x", 1)};
+  std::mt19937 rng(6);
+  for (int i = 0; i < 3000; ++i) {
+    std::string text;
+    const int n = static_cast<int>(rng() % 40);
+    for (int k = 0; k < n; ++k) text += pieces[rng() % pieces.size()];
+    CAPTURE(text);
+    const Outcome o = Check(text);
+    CHECK((o.report.results.size() == 1 || !o.report.errors.empty()));
+  }
+}
+
+}  // namespace

@@ -1,0 +1,315 @@
+#include "server/registry/image_resolver.h"
+
+#include <set>
+
+#include "policy/image_ref.h"
+#include "policy/image_user.h"
+#include "server/util/duration.h"
+#include "server/util/logging.h"
+
+namespace rootgate::server {
+
+struct ImageResolver::Cached {
+  bool ok = false;
+  ImageUsers users;
+  LookupError error;
+};
+
+namespace {
+
+using Kind = LookupError::Kind;
+
+// How long a lookup waited, to 10 ms: "2s", "250ms", "2.5s".
+std::string Took(std::chrono::nanoseconds d) {
+  return FormatDuration(std::chrono::round<std::chrono::duration<int64_t, std::centi>>(d));
+}
+
+// Where to fetch an image: its API host or its mirror, over HTTPS or (insecure) plain HTTP.
+Result<ImageLocation> Locate(const policy::ImageRef& ref, const RegistryLimits& limits) {
+  ImageLocation loc;
+  loc.registry = ref.registry;
+  loc.repository = ref.repository;
+  loc.reference = ref.digest.empty() ? ref.tag : ref.digest;
+  std::string host = ref.ApiHost();
+  if (const policy::RegistryMirror* m = limits.MirrorFor(ref.registry)) {
+    const size_t slash = m->mirror.find('/');
+    host = m->mirror.substr(0, slash);
+    if (slash != std::string::npos) loc.repository = m->mirror.substr(slash + 1) + "/" + ref.repository;
+  }
+  auto hp = SplitHostPort(host, 443);
+  if (!hp) return Error{hp.error()};
+  loc.insecure = limits.Insecure(hp.value());
+  if (loc.insecure && !hp.value().explicit_port) hp.value().port = 80;
+  loc.host = hp.value();
+  return loc;
+}
+
+std::string Label(const ImageLocation& loc) {
+  HostPort api = loc.host;
+  const std::string via = api.String();
+  const bool mirrored = via != loc.registry && !(loc.registry == "docker.io" && via == "registry-1.docker.io");
+  return loc.registry + (mirrored ? " via " + via : "");
+}
+
+// Rank of a platform's user: higher is more privileged.
+int Privilege(const PlatformUser& u) {
+  policy::ImageUser parsed = policy::ParseImageUser(u.user);
+  if (parsed.kind == policy::ImageUser::Kind::kName) parsed.passwd_uid = u.name_uid;
+  if (parsed.IsRoot()) return 4;
+  if (parsed.kind == policy::ImageUser::Kind::kName && !parsed.passwd_uid) return 3;
+  if (parsed.kind == policy::ImageUser::Kind::kInvalid) return 2;
+  return 1;
+}
+
+std::string Describe(const PlatformUser& u) {
+  return u.platform + (u.user.empty() ? " has no USER" : " has USER \"" + u.user + "\"");
+}
+
+std::string PasswdPart(const PlatformUser& u) {
+  if (u.name_uid) return "; uid " + std::to_string(*u.name_uid) + " in its /etc/passwd";
+  return u.passwd_note.empty() ? "" : "; " + u.passwd_note;
+}
+
+// One log line per registry fetch (not per cache hit): debug when it worked, warn when not.
+// Messages hold no credentials (see registry_error.h).
+void LogFetch(const ImageLocation& loc, const ImageResolver::Cached& outcome, std::chrono::nanoseconds took) {
+  const double ms = std::chrono::duration<double, std::milli>(took).count();
+  const std::string where = loc.host.String() + "/" + loc.repository + (loc.by_digest() ? "@" : ":") + loc.reference;
+  if (outcome.ok) {
+    Log(spdlog::level::debug, "registry lookup", {{"image", where}, {"duration_ms", ms}});
+  } else {
+    Log(spdlog::level::warn, "registry lookup failed",
+        {{"image", where}, {"result", LookupErrorLabel(outcome.error.kind)},
+         {"error", outcome.error.message}, {"duration_ms", ms}});
+  }
+}
+
+policy::ImageFact Unknown(std::string reason) {
+  return policy::ImageFact{false, "", "", std::move(reason)};
+}
+
+}  // namespace
+
+policy::ImageFact FactFromUsers(const ImageUsers& users, const std::string& label) {
+  if (users.users.empty()) return Unknown("registry " + label + ": no image manifest");
+  const PlatformUser* chosen = &users.users.front();
+  bool disagree = false;
+  for (const PlatformUser& u : users.users) {
+    disagree = disagree || u.user != chosen->user || u.name_uid != chosen->name_uid;
+    if (Privilege(u) > Privilege(*chosen)) chosen = &u;
+  }
+  std::string source = "registry " + label;
+  if (disagree) {
+    source += "; its platforms disagree:";
+    for (size_t i = 0; i < users.users.size(); ++i) source += (i ? ", " : " ") + Describe(users.users[i]);
+    source += "; the most privileged (" + chosen->platform + ") applies";
+  }
+  source += PasswdPart(*chosen);
+  return policy::ImageFact{true, chosen->user, source, "", chosen->name_uid};
+}
+
+ImageResolver::ImageResolver(std::unique_ptr<ImageUserFetcher> fetcher, const Clock& clock,
+                             ResolverOptions options)
+    : fetcher_(std::move(fetcher)), clock_(clock), options_(std::move(options)),
+      cache_(options_.cache_entries) {
+  for (size_t i = 0; i < std::max<size_t>(1, options_.workers); ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+}
+
+ImageResolver::~ImageResolver() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  // Fetches in flight (possibly stalled on a registry that never answers) are aborted, and
+  // queued ones fail at once, so shutdown does not wait out their deadlines.
+  cancelled_.store(true);
+  fetcher_->Cancel();
+  wake_.notify_all();
+  for (std::thread& t : workers_) t.join();
+}
+
+void ImageResolver::WorkerLoop() {
+  while (true) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, nothing left
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    job();
+  }
+}
+
+size_t ImageResolver::cache_size() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return cache_.size();
+}
+
+void ImageResolver::ClearCache() {
+  std::lock_guard<std::mutex> lock(mu_);
+  cache_.Clear();
+  metrics_.cache_entries.store(0, std::memory_order_relaxed);
+}
+
+ImageResolver::Outcome ImageResolver::FromCache(const std::string& key, Clock::TimePoint now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::optional<Outcome> hit = cache_.Get(key, now);
+  metrics_.cache_entries.store(static_cast<int64_t>(cache_.size()), std::memory_order_relaxed);
+  return hit ? *hit : nullptr;
+}
+
+void ImageResolver::Store(const std::string& key, const Outcome& outcome, bool by_digest) {
+  const auto now = clock_.Now();
+  std::optional<Clock::TimePoint> expires;  // nullopt: until evicted
+  bool keep = true;
+  if (!outcome->ok) {
+    expires = now + options_.failure_ttl;
+    keep = options_.failure_ttl.count() > 0;
+  } else if (!by_digest) {
+    expires = now + options_.tag_ttl;
+    keep = options_.tag_ttl.count() > 0;
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (keep) cache_.Put(key, outcome, expires);
+  flights_.erase(key);
+  metrics_.cache_entries.store(static_cast<int64_t>(cache_.size()), std::memory_order_relaxed);
+}
+
+ImageResolver::Outcome ImageResolver::RunFetch(const ImageLocation& location, LookupSettings settings,
+                                               const RegistryLimits& limits, Clock::TimePoint deadline) {
+  auto cached = std::make_shared<Cached>();
+  const auto t0 = clock_.Now();
+  if (t0 >= deadline) {
+    cached->error = LookupFailure(Kind::kTimeout, "timed out waiting for a free lookup worker");
+    return cached;
+  }
+  if (cancelled_.load()) {
+    cached->error = LookupFailure(Kind::kNetwork, "rootgate is shutting down");
+    return cached;
+  }
+  settings.limits = &limits;
+  metrics_.fetches_in_flight.fetch_add(1, std::memory_order_relaxed);
+  Fetched<ImageUsers> r = fetcher_->Fetch(location, settings, deadline);
+  const auto took = clock_.Now() - t0;
+  metrics_.fetches_in_flight.fetch_sub(1, std::memory_order_relaxed);
+  metrics_.RecordFetch(took);
+  cached->ok = r.ok();
+  if (r.ok()) {
+    cached->users = std::move(r).value();
+  } else {
+    cached->error = r.error();
+    if (cached->error.kind == Kind::kTimeout) cached->error.message = "timed out after " + Took(took);
+  }
+  if (options_.log_fetches) LogFetch(location, *cached, took);
+  return cached;
+}
+
+std::shared_future<ImageResolver::Outcome> ImageResolver::Join(
+    const std::string& key, const ImageLocation& location, const LookupSettings& settings,
+    std::shared_ptr<const RegistryLimits> limits, Clock::TimePoint deadline) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (auto it = flights_.find(key); it != flights_.end()) {
+    metrics_.coalesced.fetch_add(1, std::memory_order_relaxed);
+    return it->second;
+  }
+  if (queue_.size() >= options_.max_pending) return {};
+  auto promise = std::make_shared<std::promise<Outcome>>();
+  std::shared_future<Outcome> future = promise->get_future().share();
+  flights_.emplace(key, future);
+  queue_.push_back([this, key, location, settings, limits, deadline, promise] {
+    Outcome outcome = RunFetch(location, settings, *limits, deadline);
+    Store(key, outcome, location.by_digest());
+    promise->set_value(std::move(outcome));
+  });
+  wake_.notify_one();
+  return future;
+}
+
+void ImageResolver::Answer(ResolvedImages* out, const std::string& image, policy::ImageFact fact,
+                           LookupResult result) {
+  out->facts.Set(image, std::move(fact));
+  metrics_.Count(result);
+}
+
+std::optional<ImageResolver::Waiting> ImageResolver::Start(const std::string& image, const Call& call,
+                                                          ResolvedImages* out) {
+  auto ref = policy::ParseImageRef(image);
+  if (!ref) return std::nullopt;  // the evaluator reports an invalid reference itself
+  const std::string& registry = ref.value().registry;
+  if (const std::string refusal = call.limits->RegistryRefusal(registry); !refusal.empty()) {
+    Answer(out, image, Unknown("registry " + registry + ": not looked up, " + refusal), LookupResult::kRefused);
+    return std::nullopt;
+  }
+  if (!ref.value().digest.empty() && ref.value().digest.rfind("sha256:", 0) != 0) {
+    // What is fetched is verified against the reference's digest; rootgate checks sha256.
+    Answer(out, image, Unknown("registry " + registry + ": not looked up, only sha256 digest references can be verified"),
+           LookupResult::kRefused);
+    return std::nullopt;
+  }
+  auto location = Locate(ref.value(), *call.limits);
+  if (!location) {
+    Answer(out, image, Unknown("registry " + registry + ": " + location.error()), LookupResult::kRefused);
+    return std::nullopt;
+  }
+  const std::string key = location.value().Key() + call.fingerprint;
+  const std::string label = Label(location.value());
+  if (Outcome hit = FromCache(key, call.start)) {
+    Answer(out, image, hit->ok ? FactFromUsers(hit->users, label)
+                               : Unknown("registry " + label + ": " + hit->error.message + " (cached)"),
+           LookupResult::kCacheHit);
+    return std::nullopt;
+  }
+  auto future = Join(key, location.value(), call.settings, call.limits, call.fetch_deadline);
+  if (!future.valid()) {
+    Answer(out, image, Unknown("registry " + label + ": too many registry lookups in flight"),
+           LookupResult::kOverloaded);
+    return std::nullopt;
+  }
+  return Waiting{image, label, std::move(future)};
+}
+
+void ImageResolver::Collect(const Waiting& w, const Call& call, Clock::TimePoint deadline,
+                            ResolvedImages* out) {
+  if (w.future.wait_until(deadline) != std::future_status::ready) {
+    Answer(out, w.image, Unknown("registry " + w.label + ": timed out after " + Took(clock_.Now() - call.start)),
+           LookupResult::kTimeout);
+    out->timed_out.push_back(w.image);
+    return;
+  }
+  const Outcome& o = w.future.get();
+  if (o->ok) {
+    Answer(out, w.image, FactFromUsers(o->users, w.label), LookupResult::kFetched);
+    return;
+  }
+  Answer(out, w.image, Unknown("registry " + w.label + ": " + o->error.message), ResultOf(o->error.kind));
+  if (o->error.kind == Kind::kTimeout) out->timed_out.push_back(w.image);
+}
+
+ResolvedImages ImageResolver::Resolve(const std::vector<std::string>& images,
+                                      const policy::Policy& policy, Clock::TimePoint deadline) {
+  Call call;
+  call.start = clock_.Now();
+  call.limits = std::make_shared<const RegistryLimits>(policy.registries, options_.allow_flags,
+                                                       options_.insecure_flags);
+  call.settings = LookupSettings{call.limits.get(), options_.platforms,
+                                 policy.named_users == policy::NamedUsers::kResolve,
+                                 options_.layer_byte_cap, options_.max_document};
+  call.fingerprint = call.settings.resolve_names ? "|names" : "|";
+  for (const Platform& p : call.settings.platforms) call.fingerprint += "|" + p.String();
+  call.fetch_deadline = std::max(deadline, call.start + options_.background_budget);
+  ResolvedImages out;
+  std::vector<Waiting> waiting;
+  std::set<std::string> seen;
+  for (const std::string& image : images) {
+    if (!seen.insert(image).second) continue;
+    if (auto w = Start(image, call, &out)) waiting.push_back(std::move(*w));
+  }
+  for (const Waiting& w : waiting) Collect(w, call, deadline, &out);
+  return out;
+}
+
+}  // namespace rootgate::server

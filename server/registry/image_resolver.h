@@ -1,0 +1,127 @@
+// Image facts from registries, for `rootgate serve` and `rootgate check --resolve-images`:
+// - a bounded LRU cache: digest references kept until evicted, tag references for a TTL
+//   (default 5 minutes), failures for a short TTL (default 30 s);
+// - concurrent lookups of the same image share one registry fetch (singleflight);
+// - the images of one request are fetched in parallel on a small worker pool;
+// - every wait is bounded by the caller's deadline: an image not answered in time is unknown
+//   with "registry R: timed out after 2.5s"; its fetch may finish later and fill the cache.
+// Thread-safe. The destructor stops the workers after the fetches they run have returned (each
+// is bounded by its own deadline).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "policy/image_facts.h"
+#include "policy/policy.h"
+#include "server/util/clock.h"
+#include "server/util/lru_cache.h"
+#include "server/registry/registry_client.h"
+#include "server/registry/registry_metrics.h"
+
+namespace rootgate::server {
+
+struct ResolverOptions {
+  size_t cache_entries = 10000;
+  std::chrono::nanoseconds tag_ttl = std::chrono::minutes(5);
+  std::chrono::nanoseconds failure_ttl = std::chrono::seconds(30);
+  size_t workers = 8;        // registry fetches at once
+  size_t max_pending = 256;  // fetches queued beyond that; more are refused at once
+  // A fetch may outlive the deadline of the request that started it by this much, to fill the
+  // cache for the next request (the API server retries). 0 for the CLI.
+  std::chrono::nanoseconds background_budget = std::chrono::seconds(0);
+  std::vector<Platform> platforms = {Platform{"linux", "amd64", ""}};
+  uint64_t layer_byte_cap = uint64_t{64} << 20;
+  size_t max_document = size_t{4} << 20;
+  std::vector<std::string> allow_flags;     // --allow-registry
+  std::vector<std::string> insecure_flags;  // --insecure-registry
+  bool log_fetches = false;  // a log line per registry fetch (serve; not the CLI, whose stdout is output)
+};
+
+struct ResolvedImages {
+  policy::ImageFactMap facts;          // every image asked for that parses, known or not
+  std::vector<std::string> timed_out;  // images (as written) not answered by the deadline
+};
+
+class ImageResolver {
+ public:
+  ImageResolver(std::unique_ptr<ImageUserFetcher> fetcher, const Clock& clock,
+                ResolverOptions options);
+  ~ImageResolver();
+  ImageResolver(const ImageResolver&) = delete;
+  ImageResolver& operator=(const ImageResolver&) = delete;
+
+  struct Cached;  // a fetch's outcome
+
+  // Looks up the images (as written in the pod spec) under the policy's registry settings and
+  // returns by `deadline`. Invalid references are left out (the evaluator reports them).
+  ResolvedImages Resolve(const std::vector<std::string>& images, const policy::Policy& policy,
+                         Clock::TimePoint deadline);
+
+  const RegistryMetrics& metrics() const { return metrics_; }
+  size_t cache_size();
+  void ClearCache();
+
+ private:
+  using Outcome = std::shared_ptr<const Cached>;
+
+  // What one Resolve call shares between its images.
+  struct Call {
+    Clock::TimePoint start, fetch_deadline;
+    std::shared_ptr<const RegistryLimits> limits;
+    LookupSettings settings;
+    std::string fingerprint;  // settings that change the answer, part of the cache key
+  };
+  struct Waiting {
+    std::string image, label;
+    std::shared_future<Outcome> future;
+  };
+
+  // Answers an image from the limits or the cache, or starts (or joins) its fetch.
+  std::optional<Waiting> Start(const std::string& image, const Call& call, ResolvedImages* out);
+  // Waits for a fetch until `deadline` and answers its image.
+  void Collect(const Waiting& w, const Call& call, Clock::TimePoint deadline, ResolvedImages* out);
+  void Answer(ResolvedImages* out, const std::string& image, policy::ImageFact fact, LookupResult result);
+  Outcome FromCache(const std::string& key, Clock::TimePoint now);
+  // The fetch in flight for `key`, or a new one queued; an invalid future when the queue is full.
+  std::shared_future<Outcome> Join(const std::string& key, const ImageLocation& location,
+                                   const LookupSettings& settings,
+                                   std::shared_ptr<const RegistryLimits> limits,
+                                   Clock::TimePoint deadline);
+  Outcome RunFetch(const ImageLocation& location, LookupSettings settings,
+                   const RegistryLimits& limits, Clock::TimePoint deadline);
+  void Store(const std::string& key, const Outcome& outcome, bool by_digest);
+  void WorkerLoop();
+
+  std::unique_ptr<ImageUserFetcher> fetcher_;
+  const Clock& clock_;
+  const ResolverOptions options_;
+  RegistryMetrics metrics_;
+
+  std::mutex mu_;  // guards cache_, flights_, queue_, stopping_
+  LruCache<Outcome> cache_;
+  std::map<std::string, std::shared_future<Outcome>> flights_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::atomic<bool> cancelled_{false};
+  std::condition_variable wake_;
+  std::vector<std::thread> workers_;
+};
+
+// The fact for a fetched image: its user, or the most privileged of its platforms' users when
+// they disagree (root first, then a name whose uid is unknown, then an invalid uid, then a
+// known non-zero uid), with `source` saying where it came from and why.
+policy::ImageFact FactFromUsers(const ImageUsers& users, const std::string& registry_label);
+
+}  // namespace rootgate::server

@@ -1,0 +1,168 @@
+#include "server/registry/registry_client.h"
+
+#include <algorithm>
+
+#include "policy/image_user.h"
+#include "server/util/sha256.h"
+
+namespace rootgate::server {
+
+namespace {
+
+using Kind = LookupError::Kind;
+
+struct FetchedManifest {
+  std::string digest;
+  Manifest manifest;
+};
+
+std::string Mib(uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
+
+// GETs a manifest by tag or digest and checks it against every digest it is given.
+Fetched<FetchedManifest> GetManifest(RegistrySession& session, const std::string& repository,
+                                     const std::string& reference, size_t cap) {
+  auto r = session.Get("/v2/" + repository + "/manifests/" + reference, std::string(kManifestAccept), cap);
+  if (!r.ok()) {
+    if (r.error().kind == Kind::kTooLarge) return LookupFailure(Kind::kTooLarge, "manifest larger than " + Mib(cap));
+    return r.error();
+  }
+  FetchedManifest out;
+  out.digest = Sha256::Of(r.value().body);
+  if (reference.rfind("sha256:", 0) == 0 && reference != out.digest) {
+    return LookupFailure(Kind::kInvalid, "manifest digest mismatch: asked for " + reference + ", got " + out.digest);
+  }
+  const std::string header = r.value().Header("docker-content-digest");
+  if (IsSha256Digest(header) && header != out.digest) {
+    return LookupFailure(Kind::kInvalid, "manifest digest mismatch: the registry says " + header +
+                                             ", the content is " + out.digest);
+  }
+  auto parsed = ParseManifest(r.value().body, r.value().Header("content-type"));
+  if (!parsed) return LookupFailure(Kind::kInvalid, parsed.error());
+  out.manifest = std::move(parsed).value();
+  return out;
+}
+
+Fetched<std::string> GetConfigUser(RegistrySession& session, const std::string& repository,
+                                   const Descriptor& config, size_t cap) {
+  if (config.size > static_cast<int64_t>(cap)) {
+    return LookupFailure(Kind::kTooLarge, "image config is " + std::to_string(config.size) +
+                                              " bytes, over the " + Mib(cap) + " cap");
+  }
+  auto r = session.Get("/v2/" + repository + "/blobs/" + config.digest, "", cap);
+  if (!r.ok()) {
+    if (r.error().kind == Kind::kTooLarge) return LookupFailure(Kind::kTooLarge, "image config larger than " + Mib(cap));
+    return r.error();
+  }
+  const std::string& body = r.value().body;
+  const std::string digest = Sha256::Of(body);
+  if (digest != config.digest) {
+    return LookupFailure(Kind::kInvalid, "image config digest mismatch: expected " + config.digest + ", got " + digest);
+  }
+  if (config.size >= 0 && static_cast<int64_t>(body.size()) != config.size) {
+    return LookupFailure(Kind::kInvalid, "image config size mismatch");
+  }
+  auto parsed = ParseImageConfig(body);
+  if (!parsed) return LookupFailure(Kind::kInvalid, parsed.error());
+  return parsed.value().user;
+}
+
+// The index entries to look at: for each wanted platform, its first entry; entries without a
+// platform only when nothing names one. Deduplicated by digest.
+std::vector<Descriptor> PickPlatforms(const Manifest& index, const std::vector<Platform>& wanted) {
+  std::vector<Descriptor> picks;
+  auto add = [&picks](const Descriptor& d) {
+    for (const Descriptor& p : picks) {
+      if (p.digest == d.digest) return;
+    }
+    picks.push_back(d);
+  };
+  for (const Platform& want : wanted) {
+    for (const Descriptor& d : index.manifests) {
+      if (d.platform && want.Accepts(*d.platform)) {
+        add(d);
+        break;
+      }
+    }
+  }
+  if (picks.empty()) {
+    for (const Descriptor& d : index.manifests) {
+      if (!d.platform) add(d);
+    }
+  }
+  return picks;
+}
+
+std::string PlatformList(const std::vector<Platform>& platforms) {
+  std::string s;
+  for (const Platform& p : platforms) s += (s.empty() ? "" : ", ") + p.String();
+  return s;
+}
+
+LookupError NoPlatform(const Manifest& index, const std::vector<Platform>& wanted) {
+  std::vector<Platform> has;
+  for (const Descriptor& d : index.manifests) {
+    if (d.platform && d.platform->os != "unknown") has.push_back(*d.platform);
+  }
+  return LookupFailure(Kind::kNotFound, "no manifest for " + PlatformList(wanted) + " in the index (it has " +
+                                            (has.empty() ? std::string("none") : PlatformList(has)) + ")");
+}
+
+// The user of one image manifest (not an index), with its named user resolved if asked.
+Fetched<PlatformUser> UserOf(RegistrySession& session, const std::string& repository,
+                             const Manifest& manifest, std::string platform,
+                             const LookupSettings& settings) {
+  auto user = GetConfigUser(session, repository, manifest.config, settings.max_document);
+  if (!user.ok()) return user.error();
+  PlatformUser out;
+  out.platform = std::move(platform);
+  out.user = user.value();
+  const policy::ImageUser parsed = policy::ParseImageUser(out.user);
+  if (settings.resolve_names && parsed.kind == policy::ImageUser::Kind::kName && parsed.name != "root") {
+    ResolveNamedUser(session, repository, manifest.layers, parsed.name, settings.layer_byte_cap, &out);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string ImageLocation::Key() const {
+  return std::string(insecure ? "http://" : "https://") + host.String() + "/" + repository + "@" + reference;
+}
+
+RegistryClient::RegistryClient(RegistryTransport& transport, const HostResolver& resolver,
+                               const RegistryCredentials* credentials,
+                               std::function<SteadyTime()> now)
+    : transport_(transport), resolver_(resolver), credentials_(credentials), now_(std::move(now)) {}
+
+Fetched<ImageUsers> RegistryClient::Fetch(const ImageLocation& loc, const LookupSettings& settings,
+                                          SteadyTime deadline) {
+  const SessionDeps deps{transport_, resolver_, *settings.limits, credentials_, tokens_, now_};
+  RegistrySession session(deps, loc.host, loc.insecure, loc.repository, deadline);
+  auto top = GetManifest(session, loc.repository, loc.reference, settings.max_document);
+  if (!top.ok()) return top.error();
+  ImageUsers out;
+  out.digest = top.value().digest;
+  const Manifest& manifest = top.value().manifest;
+  if (!manifest.is_index) {
+    auto user = UserOf(session, loc.repository, manifest, "", settings);
+    if (!user.ok()) return user.error();
+    out.users.push_back(std::move(user).value());
+    return out;
+  }
+  const std::vector<Descriptor> picks = PickPlatforms(manifest, settings.platforms);
+  if (picks.empty()) return NoPlatform(manifest, settings.platforms);
+  for (const Descriptor& pick : picks) {
+    auto child = GetManifest(session, loc.repository, pick.digest, settings.max_document);
+    if (!child.ok()) return child.error();
+    if (child.value().manifest.is_index) {
+      return LookupFailure(Kind::kInvalid, "an index inside an index is not supported");
+    }
+    auto user = UserOf(session, loc.repository, child.value().manifest,
+                       pick.platform ? pick.platform->String() : "", settings);
+    if (!user.ok()) return user.error();
+    out.users.push_back(std::move(user).value());
+  }
+  return out;
+}
+
+}  // namespace rootgate::server

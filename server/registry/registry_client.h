@@ -1,0 +1,94 @@
+// Reads an image's config `User` from its registry (Distribution API v2): the manifest the
+// reference names; for an OCI index or Docker manifest list, the manifests of the wanted
+// platforms; then their config blobs. Everything fetched is checked against its digest (the
+// reference's, Docker-Content-Digest, the descriptor's) and capped in size. With named users
+// resolved, the image's /etc/passwd is read from its layers, top layer first, within a byte cap.
+// Thread-safe: each lookup runs in its own RegistrySession; tokens are shared.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "server/registry/docker_config.h"
+#include "server/registry/image_manifest.h"
+#include "server/registry/registry_error.h"
+#include "server/registry/registry_limits.h"
+#include "server/registry/registry_session.h"
+#include "server/registry/registry_transport.h"
+
+namespace rootgate::server {
+
+// Where to look an image up.
+struct ImageLocation {
+  std::string registry;    // as in the reference ("docker.io"): for messages and policy
+  HostPort host;           // where to connect: registry-1.docker.io, or a mirror
+  bool insecure = false;   // plain HTTP
+  std::string repository;  // below the host, a mirror's path prefix included
+  std::string reference;   // a tag, or a "sha256:..." digest
+
+  bool by_digest() const { return reference.rfind("sha256:", 0) == 0; }
+  // Identifies what is fetched: scheme, host, repository and reference.
+  std::string Key() const;
+};
+
+struct PlatformUser {
+  std::string platform;  // "linux/amd64"; "" for an image that is not an index
+  std::string user;      // config.User
+  std::optional<int64_t> name_uid;  // a named user's uid from the image's /etc/passwd
+  std::string passwd_note;          // why a named user's uid was not found, when it was looked for
+};
+
+struct ImageUsers {
+  std::string digest;              // of the manifest the reference names
+  std::vector<PlatformUser> users;  // one per platform looked at
+};
+
+struct LookupSettings {
+  const RegistryLimits* limits = nullptr;  // required
+  std::vector<Platform> platforms = {Platform{"linux", "amd64", ""}};
+  bool resolve_names = false;
+  uint64_t layer_byte_cap = uint64_t{64} << 20;  // per platform image, compressed bytes
+  size_t max_document = size_t{4} << 20;        // manifests and configs
+};
+
+// The seam between the cache and the network, so the resolver is tested without either.
+class ImageUserFetcher {
+ public:
+  virtual ~ImageUserFetcher() = default;
+  // Looks up one image; must return by `deadline` (give or take a blocking DNS lookup).
+  // Thread-safe.
+  virtual Fetched<ImageUsers> Fetch(const ImageLocation& location, const LookupSettings& settings,
+                                    SteadyTime deadline) = 0;
+  // For shutdown: makes fetches in flight, and every later one, fail at once.
+  virtual void Cancel() {}
+};
+
+class RegistryClient final : public ImageUserFetcher {
+ public:
+  // All references must outlive the client. `credentials` may be null (anonymous).
+  RegistryClient(RegistryTransport& transport, const HostResolver& resolver,
+                 const RegistryCredentials* credentials, std::function<SteadyTime()> now);
+
+  Fetched<ImageUsers> Fetch(const ImageLocation& location, const LookupSettings& settings,
+                            SteadyTime deadline) override;
+  void Cancel() override { transport_.CancelAll(); }
+
+ private:
+  RegistryTransport& transport_;
+  const HostResolver& resolver_;
+  const RegistryCredentials* credentials_;
+  std::function<SteadyTime()> now_;
+  TokenCache tokens_;
+};
+
+// Named users: looks for `name` in the /etc/passwd of an image with these layers (base first).
+// Sets `out->name_uid` or `out->passwd_note`. Reads layers top first, at most `byte_cap` bytes
+// in all, each verified against its digest.
+void ResolveNamedUser(RegistrySession& session, const std::string& repository,
+                      const std::vector<Descriptor>& layers, const std::string& name,
+                      uint64_t byte_cap, PlatformUser* out);
+
+}  // namespace rootgate::server

@@ -1,0 +1,34 @@
+// The output formats of `rootgate check` beyond text and JSON, and pieces the formats share.
+// Internal to server/check_output*.cpp. Each printer writes one complete document; all are pure
+// functions of the report (thread-safe for concurrent calls on different streams).
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+#include "server/report/check.h"
+
+namespace rootgate::server {
+
+// True for results about an image rather than a Kubernetes object: kinds "Dockerfile",
+// "ImageConfig" and "Image", which have no apiVersion.
+bool IsImageResult(const CheckResult& r);
+
+// "Deployment demo/api", "Dockerfile app", "ImageConfig nginx:1.25".
+std::string ResultSubject(const CheckResult& r);
+
+// JUnit XML: one <testsuite> per input file, one <testcase> per result; a denied result has a
+// <failure> per violation, a skipped one <skipped>, an input error an <error> test case.
+void PrintJunit(const CheckReport& report, std::ostream& out);
+
+// SARIF 2.1.0: one run; the driver's rules are the rule IDs with help text; one result per
+// finding (error: denied, warning: warned, note: audit) with the file and line of its field.
+// Input errors are tool execution notifications.
+void PrintSarif(const CheckReport& report, std::ostream& out);
+
+// The per-namespace table of the text output (namespace, checked, allowed, denied, skipped,
+// violations by rule); prints nothing when the Kubernetes objects span fewer than two
+// namespaces.
+void PrintNamespaceTable(const CheckReport& report, std::ostream& out);
+
+}  // namespace rootgate::server

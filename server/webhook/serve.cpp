@@ -1,0 +1,257 @@
+#include "server/webhook/serve.h"
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <thread>
+
+#include "policy/policy_parse.h"
+#include "server/webhook/dev_certs.h"
+#include "server/webhook/https_server.h"
+#include "server/admission/image_lookup.h"
+#include "server/util/logging.h"
+#include "server/inputs/policy_source.h"
+#include "server/webhook/reloader.h"
+#include "server/webhook/serve_options.h"
+#include "server/webhook/signals.h"
+
+namespace rootgate::server {
+
+namespace {
+
+using std::chrono::steady_clock;
+
+struct TlsFiles {
+  std::vector<std::string> paths;  // cert, key, and the client CA when given
+  std::optional<DevCertificates> dev;
+};
+
+void ApplyPolicy(WebhookState& state, const std::string& path, const Result<std::vector<std::string>>& read) {
+  Result<policy::Policy> parsed = read ? policy::ParsePolicy(read.value()[0]) : Error{read.error()};
+  state.metrics.RecordPolicyReload(parsed.ok());
+  if (!parsed) {
+    // Read errors already start with the path.
+    const std::string error = "policy " + (read ? path + ": " : "") + parsed.error();
+    Log(spdlog::level::err, "policy reload failed; keeping the last good policy",
+        {{"file", path}, {"error", error}});
+    return;
+  }
+  const policy::Policy& p = parsed.value();
+  LogNow(spdlog::level::info, "policy reloaded",
+      {{"file", path}, {"preset", policy::PresetName(p.preset)}, {"mode", policy::ModeName(p.mode)}});
+  state.policy.Set(std::make_shared<const policy::Policy>(std::move(parsed).value()));
+}
+
+void ApplyTls(WebhookState& state, const TlsFiles& files, const Result<std::vector<std::string>>& read) {
+  auto loaded = read ? LoadTlsMaterial(read.value()[0], read.value()[1],
+                                       read.value().size() > 2 ? read.value()[2] : "")
+                     : Result<std::shared_ptr<const TlsMaterial>>(Error{read.error()});
+  state.metrics.RecordCertificateReload(loaded.ok());
+  if (!loaded) {
+    Log(spdlog::level::err, "certificate reload failed; keeping the current certificate",
+        {{"cert", files.paths[0]}, {"key", files.paths[1]}, {"error", loaded.error()}});
+    return;
+  }
+  const TlsMaterial& m = *loaded.value();
+  LogNow(spdlog::level::info, "certificate reloaded",
+      {{"subject", m.subject()}, {"serial", m.serial()}, {"sha256", m.fingerprint()}, {"not_after", m.not_after()}});
+  state.metrics.SetCertificateNotAfter(m.not_after());
+  state.tls.Set(loaded.value());
+}
+
+// The initial policy, and a watch on its file. False (after a message on err) when unusable.
+bool LoadPolicy(const ServeOptions& o, WebhookState& state, Reloader& reloader, std::ostream& err) {
+  if (o.policy_file.empty()) {
+    auto p = SelectPolicy("", o.preset);
+    if (!p) {
+      err << "rootgate serve: " << p.error() << "\n";
+      return false;
+    }
+    state.policy.Set(std::make_shared<const policy::Policy>(std::move(p).value()));
+    return true;
+  }
+  const std::string path = o.policy_file;
+  auto first = reloader.Watch({path}, [&state, path](const auto& read) { ApplyPolicy(state, path, read); });
+  Result<policy::Policy> p = first ? policy::ParsePolicy(first.value()[0]) : Error{first.error()};
+  if (!p) {
+    err << "rootgate serve: policy " << (first ? path + ": " : "") << p.error() << "\n";
+    return false;
+  }
+  state.policy.Set(std::make_shared<const policy::Policy>(std::move(p).value()));
+  return true;
+}
+
+// The certificate files to serve: the flags', or local ones made in the state directory.
+bool FindTlsFiles(const ServeOptions& o, TlsFiles* files, std::ostream& err) {
+  if (!o.tls_cert.empty()) {
+    files->paths = {o.tls_cert, o.tls_key};
+  } else {
+    auto dev = EnsureDevCertificates(o.state_dir);
+    if (!dev) {
+      err << "rootgate serve: local certificates in " << o.state_dir << ": " << dev.error() << "\n";
+      return false;
+    }
+    files->dev = dev.value();
+    files->paths = {dev.value().cert, dev.value().key};
+  }
+  if (!o.client_ca.empty()) files->paths.push_back(o.client_ca);
+  return true;
+}
+
+bool LoadTls(const TlsFiles& files, WebhookState& state, Reloader& reloader, std::ostream& err) {
+  auto first = reloader.Watch(files.paths, [&state, files](const auto& read) { ApplyTls(state, files, read); });
+  auto m = first ? LoadTlsMaterial(first.value()[0], first.value()[1],
+                                   first.value().size() > 2 ? first.value()[2] : "")
+                 : Result<std::shared_ptr<const TlsMaterial>>(Error{first.error()});
+  if (!m) {
+    err << "rootgate serve: " << m.error() << "\n";
+    return false;
+  }
+  state.metrics.SetCertificateNotAfter(m.value()->not_after());
+  state.tls.Set(m.value());
+  return true;
+}
+
+std::string CurlHost(const ListenAddress& bound) {
+  if (bound.host == "127.0.0.1") return "127.0.0.1";
+  if (bound.host == "::1") return "[::1]";
+  return "localhost";
+}
+
+void PrintLocalRunHelp(std::ostream& out, const DevCertificates& dev, const ListenAddress& bound) {
+  const std::string url = "https://" + CurlHost(bound) + ":" + std::to_string(bound.port);
+  constexpr const char* kSample = "examples/admission/pod-create-root.json";
+  const bool have_sample = std::filesystem::exists(kSample);
+  out << "rootgate serve: no --tls-cert/--tls-key, so serving a local certificate for localhost,\n"
+      << "127.0.0.1 and ::1, signed by a local CA (" << (dev.created_ca ? "made now" : "reused") << "):\n"
+      << "  CA certificate:      " << dev.ca_cert << "\n"
+      << "  serving certificate: " << dev.cert << "\n\n"
+      << "Send it a Pod that would run as root (it is denied):\n"
+      << "  curl --cacert " << dev.ca_cert << " -H 'Content-Type: application/json' \\\n"
+      << "    --data @" << (have_sample ? kSample : "<an AdmissionReview JSON file>") << " '" << url
+      << "/validate?timeout=10s'\n"
+      << "Health and metrics: curl --cacert " << dev.ca_cert << " " << url << "/metrics\n"
+      << "Stop with Ctrl-C.\n"
+      << std::flush;
+}
+
+void LogListening(const ServeOptions& o, const WebhookState& state, const ListenAddress& bound,
+                  const std::string& health_address, double ready_ms) {
+  const auto policy = state.policy.Get();
+  LogNow(spdlog::level::info, "listening",
+      {{"address", bound.ToString()},
+       {"health_address", health_address},
+       {"mtls", !o.client_ca.empty()},
+       {"policy", o.policy_file.empty() ? "built-in" : o.policy_file},
+       {"preset", policy::PresetName(policy->preset)},
+       {"mode", policy::ModeName(policy->mode)},
+       {"certificate_sha256", state.tls.Get()->fingerprint()},
+       {"version", ROOTGATE_VERSION},
+       {"startup_ms", ready_ms}});
+}
+
+// The optional plain-HTTP listener for probes and scrapes: the GET endpoints only.
+class HealthServer {
+ public:
+  explicit HealthServer(const WebhookState& state) : loop_(server_) {
+    RouteHealthAndMetrics(server_, state);
+    server_.new_task_queue = [] { return new httplib::ThreadPool(2); };
+    server_.set_tcp_nodelay(true);
+  }
+  ~HealthServer() { Stop(); }
+  Result<ListenAddress> Start(const ListenAddress& address) {
+    auto bound = BindServer(server_, address);
+    if (bound) thread_ = std::thread([this] { loop_.Run(); });
+    return bound;
+  }
+  void Stop() {
+    loop_.Stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  httplib::Server server_;
+  ServeLoop loop_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  const auto started = steady_clock::now();
+  auto parsed = ParseServeFlags(args);
+  if (!parsed) {
+    err << "rootgate serve: " << parsed.error() << "\n" << kServeUsage << kRegistryFlagsHelp;
+    return 2;
+  }
+  const ServeOptions& o = parsed.value();
+  if (o.help) {
+    out << kServeUsage << "registry lookups of image users (on unless --offline):\n"
+        << kRegistryFlagsHelp;
+    return 0;
+  }
+  SetupLogging(o.log_format, o.log_level);
+  BlockShutdownSignals();  // before any thread exists
+  StartLogFlusher();
+
+  WebhookState state;
+  Reloader reloader(std::chrono::duration_cast<std::chrono::milliseconds>(o.reload_interval));
+  TlsFiles tls_files;
+  if (!LoadPolicy(o, state, reloader, err) || !FindTlsFiles(o, &tls_files, err) ||
+      !LoadTls(tls_files, state, reloader, err)) {
+    return 2;
+  }
+  const SteadyClock clock;
+  // Registry lookups (server/admission/image_lookup.h): a fetch may outlive its request by up to
+  // 10s to fill the cache for the API server's retry.
+  std::unique_ptr<ImageResolver> resolver;
+  if (!o.registry.offline) {
+    auto built = BuildImageResolver(o.registry, clock, std::chrono::seconds(10), /*log_fetches=*/true);
+    if (!built) {
+      err << "rootgate serve: " << built.error() << "\n";
+      return 2;
+    }
+    resolver = std::move(built).value();
+    state.metrics.SetExtraMetrics([r = resolver.get()](std::string* out) { RenderRegistryMetrics(r->metrics(), out); });
+  }
+  const policy::NoImageFacts no_facts;
+  std::optional<RegistryFacts> registry_facts;
+  if (resolver) registry_facts.emplace(*resolver);
+  const policy::ImageFacts& facts = registry_facts ? static_cast<const policy::ImageFacts&>(*registry_facts) : no_facts;
+  HttpsServer server(state, facts, clock,
+                     {!o.client_ca.empty(), o.max_body, o.threads, o.max_connections, o.read_timeout,
+                      o.idle_timeout});
+  auto bound = server.Bind(o.listen);
+  HealthServer health(state);
+  auto health_bound = o.health_listen ? health.Start(*o.health_listen) : Result<ListenAddress>(ListenAddress{});
+  if (!bound || !health_bound) {
+    Log(spdlog::level::err, "cannot start", {{"error", bound ? health_bound.error() : bound.error()}});
+    return 1;
+  }
+  const auto ready_ms = std::chrono::duration<double, std::milli>(steady_clock::now() - started).count();
+  if (tls_files.dev) PrintLocalRunHelp(out, *tls_files.dev, bound.value());
+  LogListening(o, state, bound.value(), o.health_listen ? health_bound.value().ToString() : "",
+               ready_ms);
+  reloader.Start();
+  ShutdownSignals signals(
+      o.grace_period,
+      [&](int) {
+        state.shutting_down.store(true);
+        server.Stop();
+      },
+      [&] { return state.metrics.Inflight(); });
+  server.Run();
+  health.Stop();
+  signals.Finished();
+  reloader.Stop();
+  if (!signals.Signalled()) {
+    Log(spdlog::level::err, "the server stopped accepting connections unexpectedly");
+    return 1;
+  }
+  LogNow(spdlog::level::info, "shut down cleanly");
+  spdlog::default_logger_raw()->flush();
+  return 0;
+}
+
+}  // namespace rootgate::server
