@@ -224,9 +224,9 @@ if [ -n "$bench" ]; then
     manifest="$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$reg/v2/names/$tag/manifests/1")"
     total=$(jq '[.layers[].size] | add' <<<"$manifest")
     read_bytes=0
-    for d in $(jq -r '.layers[].digest' <<<"$manifest"); do
+    for d in $(jq -r '[.layers[].digest] | unique | .[]' <<<"$manifest"); do
       # combined log format: ... "GET /v2/... HTTP/1.1" STATUS BYTES ...
-      n=$(grep -F "GET /v2/names/$tag/blobs/$d " "$work/registry.log" | grep -F '"rootgate/' |
+      n=$(grep -aF "GET /v2/names/$tag/blobs/$d " "$work/registry.log" | grep -aF '"rootgate/' |
           awk '{for (i = 1; i <= NF; i++) if ($i ~ /^HTTP\//) { sum += $(i + 2); break }} END { print sum + 0 }')
       read_bytes=$((read_bytes + n))
     done
