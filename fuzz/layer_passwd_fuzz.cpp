@@ -1,8 +1,10 @@
-// Fuzzes the layer reader (server/registry/layer_passwd.h): PasswdLayerScanner over a tar stream
-// fed in chunks, and PasswdUid on what it finds. The first byte picks the mode: the input as a
-// plain tar, the input as a gzip blob, or the input gzip-compressed here (so the tar parser behind
+// Fuzzes the layer reader (server/registry/layer_passwd.h): PasswdLayerScanner over a tar stream fed in
+// chunks, and FindPasswdEntry on what it finds. The first byte picks the mode: the input as a plain
+// tar, the input as a gzip blob, or the input gzip-compressed here (so the tar parser behind
 // the inflater sees fuzzed tar data); the second byte picks the chunk size.
-// Invariants: Feed stops asking once settled; Finish always settles; an error has a message.
+// Invariants: Feed stops asking only at the tar's end or on an error (a later entry may still
+// replace etc/passwd); Finish always settles; an error has a message; a found uid of a name
+// is what the line says or 0.
 #include <zlib.h>
 
 #include <cstddef>
@@ -47,21 +49,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   bool wants_more = true;
   for (size_t at = 0; at < blob.size() && wants_more; at += chunk) {
     wants_more = scanner.Feed(std::string_view(blob).substr(at, chunk));
-    if (!wants_more) FUZZ_CHECK(scanner.state() == State::kFound || scanner.state() == State::kError);
+    if (!wants_more) FUZZ_CHECK(scanner.state() == State::kScanning || scanner.state() == State::kError);
   }
-  if (wants_more) scanner.Finish();
+  scanner.Finish();
   FUZZ_CHECK(scanner.state() != State::kScanning);
   if (scanner.state() == State::kError) FUZZ_CHECK(!scanner.error().empty());
   if (scanner.state() == State::kFound) {
     const std::string& passwd = scanner.passwd();
-    (void)rootgate::server::PasswdUid(passwd, "root");
-    (void)rootgate::server::PasswdUid(passwd, "app");
-    auto uid = rootgate::server::PasswdUid(passwd, passwd.substr(0, passwd.find(':')));
-    if (uid) FUZZ_CHECK(*uid >= 0);
+    (void)rootgate::server::FindPasswdEntry(passwd, "root");
+    (void)rootgate::server::FindPasswdEntry(passwd, "app");
   }
   // The passwd reader on its own, the first line naming the user to look up.
   std::string_view name = payload.substr(0, payload.find('\n'));
-  auto uid = rootgate::server::PasswdUid(payload, name);
-  if (uid) FUZZ_CHECK(*uid >= 0);
+  name = name.substr(0, name.find(':'));
+  const auto entry = rootgate::server::FindPasswdEntry(payload, name);
+  using Kind = rootgate::server::PasswdEntry::Kind;
+  if (entry.kind == Kind::kUnreadable) FUZZ_CHECK(!entry.error.empty());
+  if (entry.kind != Kind::kFound) FUZZ_CHECK(entry.uid == 0);
   return 0;
 }

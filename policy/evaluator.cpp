@@ -57,7 +57,7 @@ void ResolveImageUser(const ImageNames& names, const ImageFacts& facts, const Po
   }
   if (const ImageOverride* o = FindOverride(policy, names)) {
     ec->image_user_known = true;
-    ec->image_user = ParseImageUser(o->user);
+    ec->image_user = ImageUserOfOverride(o->image, o->user);
     ec->image_source = "policy imageOverrides " + Quote(o->image);
     return;
   }
@@ -71,8 +71,7 @@ void ResolveImageUser(const ImageNames& names, const ImageFacts& facts, const Po
     return;
   }
   ec->image_user_known = true;
-  ec->image_user = ParseImageUser(fact->user);
-  if (ec->image_user.kind == ImageUser::Kind::kName) ec->image_user.passwd_uid = fact->name_uid;
+  ec->image_user = ImageUserOf(*fact);
   ec->image_source = fact->source;
 }
 

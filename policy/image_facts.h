@@ -27,6 +27,9 @@ struct ImageFact {
   // When `user` is a name (`app`) and the image's /etc/passwd was read (namedUsers: resolve):
   // that name's uid. Unset when not read or not found.
   std::optional<int64_t> name_uid;
+  // When `user` is a name whose uid was looked for and not found: why, e.g. "the image's
+  // /etc/passwd has no user ghost; the container would not start".
+  std::string name_note;
 };
 
 class ImageFacts {

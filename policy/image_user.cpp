@@ -70,4 +70,58 @@ ImageUser ParseImageUser(std::string_view user) {
   return result;
 }
 
+ImageUser ImageUserOf(const ImageFact& fact) {
+  ImageUser u = ParseImageUser(fact.user);
+  if (u.kind == ImageUser::Kind::kName) {
+    u.passwd_uid = fact.name_uid;
+    u.passwd_note = fact.name_note;
+  }
+  return u;
+}
+
+ImageUser ImageUserOfOverride(std::string_view pattern, std::string_view user) {
+  ImageUser u = ParseImageUser(user);
+  if (u.kind == ImageUser::Kind::kName) {
+    u.passwd_note = "policy imageOverrides \"" + std::string(pattern) +
+                    "\" gives a user name, and no /etc/passwd to resolve it; write its numeric UID there";
+  }
+  return u;
+}
+
+namespace {
+
+UserVerdict JudgeName(const ImageUser& u, NamedUsers named_users) {
+  if (u.name == "root") return {UserVerdict::Kind::kRoot, 0, ""};
+  if (u.passwd_uid) {
+    const int64_t uid = *u.passwd_uid;
+    if (uid < 0 || uid > kMaxUid) {
+      return {UserVerdict::Kind::kInvalid, uid,
+              "its uid in the image's /etc/passwd is " + std::to_string(uid) +
+                  ", not a valid UID (0..2147483647)"};
+    }
+    return {uid == 0 ? UserVerdict::Kind::kRoot : UserVerdict::Kind::kNonRoot, uid, ""};
+  }
+  if (u.name_non_root) return {UserVerdict::Kind::kNonRoot, std::nullopt, ""};
+  if (named_users == NamedUsers::kAssume) return {UserVerdict::Kind::kAssumed, std::nullopt, ""};
+  return {UserVerdict::Kind::kUnknown, std::nullopt,
+          u.passwd_note.empty() ? "a user name, whose uid is not known without the image's /etc/passwd"
+                                : u.passwd_note};
+}
+
+}  // namespace
+
+UserVerdict JudgeImageUser(const ImageUser& u, NamedUsers named_users) {
+  switch (u.kind) {
+    case ImageUser::Kind::kRootByDefault:
+      return {UserVerdict::Kind::kRoot, 0, ""};
+    case ImageUser::Kind::kUid:
+      return {u.uid == 0 ? UserVerdict::Kind::kRoot : UserVerdict::Kind::kNonRoot, u.uid, ""};
+    case ImageUser::Kind::kInvalid:
+      return {UserVerdict::Kind::kInvalid, std::nullopt, "not a valid UID (0..2147483647)"};
+    case ImageUser::Kind::kName:
+      return JudgeName(u, named_users);
+  }
+  return {};
+}
+
 }  // namespace rootgate::policy

@@ -79,8 +79,10 @@ struct RegistryPolicy {
   std::vector<RegistryMirror> mirrors;  // first match wins
 };
 
-// What a named image user (`USER app`) becomes: assumed non-root with a warning, or resolved to
-// its uid through the image's /etc/passwd (read from its layers within a byte cap).
+// What a named image user (`USER app`) becomes. kResolve (the default): its uid from the image's
+// /etc/passwd (read from its layers within a byte cap); when that cannot be read the user is
+// unknown (fail closed). kAssume: an explicit opt-in that trusts image authors and takes a name
+// other than `root` as non-root, with a warning.
 enum class NamedUsers { kAssume, kResolve };
 
 struct Policy {
@@ -95,7 +97,7 @@ struct Policy {
   std::vector<UidRange> allowed_uid_ranges;   // empty: any non-zero uid
   OnTimeout on_timeout = OnTimeout::kDeny;
   RegistryPolicy registries;
-  NamedUsers named_users = NamedUsers::kAssume;
+  NamedUsers named_users = NamedUsers::kResolve;
 
   // The mode and rule actions for a namespace after namespace overrides (first match wins).
   void ForNamespace(std::string_view ns, Mode* mode, RuleActions* rules) const;

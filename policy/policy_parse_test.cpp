@@ -280,10 +280,13 @@ registries:
 
   auto minimal = ParsePolicy("mode: enforce\n");
   REQUIRE(minimal.ok());
-  CHECK(minimal.value().named_users == NamedUsers::kAssume);
+  CHECK(minimal.value().named_users == NamedUsers::kResolve);  // names resolve unless told
+  auto assume = ParsePolicy("namedUsers: assume\n");
+  REQUIRE(assume.ok());
+  CHECK(assume.value().named_users == NamedUsers::kAssume);
   CHECK(minimal.value().registries.allow.empty());
   CHECK(minimal.value().registries.mirrors.empty());
-  CHECK(BuiltinDefaultPolicy().named_users == NamedUsers::kAssume);
+  CHECK(BuiltinDefaultPolicy().named_users == NamedUsers::kResolve);
   CHECK(BuiltinDefaultPolicy().registries.insecure.empty());
 }
 

@@ -139,7 +139,7 @@ run_check() { # sets out, err, code
 }
 message_of() { jq -r --arg n "$1" '.results[] | select(.name==$n) | [.violations[].message, .warnings[].message] | join(" | ")' <<<"$out"; }
 
-# --- 1. plain registry, default policy (named users assumed non-root) --------------------
+# --- 1. plain registry, default policy (named users resolved through /etc/passwd) ---------
 run_check --allow-registry "$plain" --insecure-registry "$plain" "$work/pods.yaml"
 expect_eq "plain: exit code" "$code" 1
 expect_eq "plain: verdicts" "$(verdicts <<<"$out")" "empty deny rootUser 
@@ -149,17 +149,17 @@ zerozero deny rootUser
 u1000 allow  
 u1000g allow  
 plus5 allow  
-app allow  unknownUser
-admin allow  unknownUser
+app allow  
+admin deny rootUser 
 docker-u1000 allow  
 multi deny rootUser 
 app-nonroot deny unknownUser 
 missing deny unknownUser "
 expect_contains "plain: no USER from the registry" "$(message_of empty)" "image $plain/team/empty:1 has no USER (registry $plain)"
 expect_contains "plain: missing image" "$(message_of missing)" "registry $plain: manifest not found (404"
-expect_contains "plain: app assumed" "$(message_of app)" 'has USER "app"'
+expect_contains "plain: admin resolved to uid 0" "$(message_of admin)" 'has USER "admin" (registry '"$plain"'; uid 0 in its /etc/passwd)'
 
-# --- 2. namedUsers: resolve reads /etc/passwd from the layers ------------------------------
+# --- 2. namedUsers: resolve (the default, written out) reads /etc/passwd from the layers ----
 printf 'namedUsers: resolve\n' >"$work/resolve.yaml"
 run_check --policy "$work/resolve.yaml" --allow-registry "$plain" --insecure-registry "$plain" "$work/pods.yaml"
 expect_eq "resolve: app" "$(verdicts <<<"$out" | grep '^app ')" "app allow  "

@@ -23,10 +23,12 @@ multi-stage-nonroot.Dockerfile allow
 named-user.Dockerfile allow 
 root-user.Dockerfile deny rootUser
 scratch-no-user.Dockerfile deny rootUser
-user-only-in-build-stage.Dockerfile deny rootUser"
+user-only-in-build-stage.Dockerfile deny rootUser
+useradd-uid0.Dockerfile deny rootUser"
 expect_eq "USER root line" "$(jq -r '.results[] | select(.source|endswith("root-user.Dockerfile")) | .violations[0].line' <<<"$out")" 6
 expect_eq "earlier-stage message" "$(jq -r '.results[] | select(.source|endswith("user-only-in-build-stage.Dockerfile")) | .violations[0].message | test("set only in stage \"build\"")' <<<"$out")" true
-expect_eq "named user warns" "$(jq -r '.results[] | select(.source|endswith("named-user.Dockerfile")) | [.warnings[].rule] | join(",")' <<<"$out")" unknownUser
+expect_eq "named user created by adduser: no warning" "$(jq -r '.results[] | select(.source|endswith("named-user.Dockerfile")) | [.warnings[].rule] | join(",")' <<<"$out")" ""
+expect_contains "useradd -o -u 0 names the RUN" "$(jq -r '.results[] | select(.source|endswith("useradd-uid0.Dockerfile")) | .violations[0].message' <<<"$out")" "created by RUN useradd -o -u 0 -s /bin/sh toor at line 4"
 
 run "$bin" check --build-arg APP_UID=0 examples/dockerfiles/build-arg-user.Dockerfile
 expect_eq "--build-arg makes root" "$code" 1
@@ -61,7 +63,7 @@ fi
 
 # --- Image configs and --image ------------------------------------------------------------
 run "$bin" check -o json examples/image-configs
-expect_eq "image configs" "$(jq -r '[.results[] | "\(.name):\(.allowed)"] | join(" ")' <<<"$out")" ":true nginx:1.25:false example/app:2.0:true"
+expect_eq "image configs" "$(jq -r '[.results[] | "\(.name):\(.allowed)"] | join(" ")' <<<"$out")" ":true nginx:1.25:false example/app:2.0:false"
 printf '[{"Id":"sha256:1","RepoTags":["x:1"],"Config":{"User":"0:0"}}]' | run "$bin" check -
 expect_eq "docker inspect on stdin" "$code" 1
 expect_contains "docker inspect finding" "$out" "Config.User is \"0:0\""
@@ -155,7 +157,11 @@ expect_eq "ruleIndex matches ruleId" "$(jq '[.runs[0] as $r | $r.results[] | sel
 expect_eq "statefulset runAsUser line" "$(jq -r '.runs[0].results[] | select(.locations[0].physicalLocation.artifactLocation.uri | endswith("03-statefulset-runasuser-0.yaml")) | .locations[0].physicalLocation.region.startLine' "$work/out.sarif")" 26
 expect_eq "list item line" "$(jq -r '.runs[0].results[] | select(.locations[0].physicalLocation.artifactLocation.uri | endswith("06-list.json")) | .locations[0].physicalLocation.region.startLine' "$work/out.sarif")" 14
 expect_eq "dockerfile USER line" "$(jq -r '.runs[0].results[] | select(.locations[0].physicalLocation.artifactLocation.uri | endswith("root-user.Dockerfile")) | .locations[0].physicalLocation.region.startLine' "$work/out.sarif")" 6
-expect_eq "warning level" "$(jq -r '.runs[0].results[] | select(.locations[0].physicalLocation.artifactLocation.uri | endswith("named-user.Dockerfile")) | .level' "$work/out.sarif")" warning
+# A warning-level result: a name the Dockerfile does not create, under namedUsers: assume.
+printf 'FROM alpine:3.20\nUSER ghost\n' >"$work/ghost.Dockerfile"
+printf 'namedUsers: assume\n' >"$work/assume.yaml"
+run "$bin" check -o sarif --policy "$work/assume.yaml" "$work/ghost.Dockerfile"
+expect_eq "warning level" "$(jq -r '.runs[0].results[] | select(.locations[0].physicalLocation.artifactLocation.uri | endswith("ghost.Dockerfile")) | .level' <<<"$out")" warning
 expect_eq "absolute path is a file URI" "$(jq -r '[.runs[0].results[].locations[0].physicalLocation.artifactLocation.uri | select(startswith("file:///"))] | length' "$work/out.sarif")" 1
 if [ -d "$here/sarif/node_modules/ajv" ] && command -v node >/dev/null; then
   if node "$here/sarif/validate.js" "$work/out.sarif"; then pass; else fail "SARIF schema validation"; fi

@@ -1,15 +1,18 @@
 // unknownUser: deny a container whose UID cannot be determined when nothing guarantees non-root.
 //
 // Reads:  securityContext.runAsUser and runAsNonRoot (container over pod), the image config
-//         User when runAsUser is unset, spec.hostUsers; on Windows pods and HostProcess
-//         containers windowsOptions.runAsUserName (container over pod).
+//         User when runAsUser is unset (a name with its uid from the image's /etc/passwd),
+//         spec.hostUsers; on Windows pods and HostProcess containers
+//         windowsOptions.runAsUserName (container over pod).
 // Allows: a known uid (left to rootUser); an unknown image user under runAsNonRoot: true (the
-//         kubelet refuses a root start); a named image user without runAsNonRoot (with a
-//         warning that the name is assumed non-root, unless the image's /etc/passwd gave its
-//         non-zero uid); any user in a user namespace when the policy allows root there.
-// Denies: an unknown image user without runAsNonRoot: true (fail closed); a named image user
-//         under runAsNonRoot: true (the kubelet cannot verify a non-numeric user and will not
-//         start it); a runAsUser or image uid outside 0..2147483647. On Windows: no
+//         kubelet refuses a root start); a named image user whose /etc/passwd uid is above 0;
+//         under `namedUsers: assume` only, a name whose uid is not known (with a warning); any
+//         user in a user namespace when the policy allows root there.
+// Denies: an unknown image user without runAsNonRoot: true (fail closed), including a name
+//         whose uid the image's /etc/passwd does not give (no lookups, the byte cap reached,
+//         no passwd, the name absent, a layer that cannot be read); a named image user under
+//         runAsNonRoot: true (the kubelet cannot verify a non-numeric user and will not start
+//         it); a runAsUser, image uid or passwd uid outside 0..2147483647. On Windows: no
 //         runAsUserName and an unknown image user, even under runAsNonRoot: true (the kubelet
 //         there refuses only the exact name ContainerAdministrator).
 #include "policy/rules/rule.h"
@@ -23,7 +26,7 @@ std::string Fix(const std::string& field) {
   return "; set " + field + " to a non-zero UID (or runAsNonRoot: true to let the kubelet refuse root)";
 }
 
-void CheckNamed(const EffectiveContainer& ec, RuleOutput* out) {
+void CheckNamed(const EffectiveContainer& ec, NamedUsers policy, RuleOutput* out) {
   const ContainerView& c = *ec.container;
   const std::string field = c.path + ".securityContext.runAsUser";
   const std::string& user = ec.image_user.name;
@@ -38,11 +41,30 @@ void CheckNamed(const EffectiveContainer& ec, RuleOutput* out) {
              " to the numeric UID of " + Quote(user) + known});
     return;
   }
-  if (ec.image_user.passwd_uid) return;  // its uid was read from the image and is not 0
+  const UserVerdict verdict = JudgeImageUser(ec.image_user, policy);
+  switch (verdict.kind) {
+    case UserVerdict::Kind::kRoot:
+    case UserVerdict::Kind::kNonRoot:
+      return;  // rootUser speaks for uid 0; a uid above 0 is fine
+    case UserVerdict::Kind::kInvalid:
+      out->violations.push_back({RuleId::kUnknownUser, c.name, field, "invalid image user",
+                                 DescribeContainer(c) + ": " + DescribeImageUser(ec) + "; " +
+                                     verdict.reason + "; set " + field + " to a non-zero UID"});
+      return;
+    case UserVerdict::Kind::kUnknown:
+      out->violations.push_back(
+          {RuleId::kUnknownUser, c.name, field, "unresolved image user",
+           DescribeContainer(c) + ": " + DescribeImageUser(ec) + ", whose uid is unknown (" +
+               verdict.reason + ") and neither runAsUser nor runAsNonRoot is set" + Fix(field)});
+      return;
+    case UserVerdict::Kind::kAssumed:
+      break;
+  }
   out->advisories.push_back(
       {RuleId::kUnknownUser, c.name, field, "non-numeric image user",
        DescribeContainer(c) + ": " + DescribeImageUser(ec) +
-           ", assumed non-root (its uid is not known without the image's /etc/passwd); set " +
+           ", assumed non-root (namedUsers: assume; its uid is not known without the image's "
+           "/etc/passwd); set " +
            field + " to its numeric UID to be sure"});
 }
 
@@ -93,7 +115,7 @@ void CheckInvalid(const EffectiveContainer& ec, RuleOutput* out) {
                                  " to a non-zero UID"});
 }
 
-void CheckOne(const EffectiveContainer& ec, RuleOutput* out) {
+void CheckOne(const EffectiveContainer& ec, NamedUsers named_users, RuleOutput* out) {
   if (ec.Windows()) {
     if (!ec.windows_user && !ec.image_user_known) CheckUnknownWindows(ec, out);
     return;
@@ -108,7 +130,7 @@ void CheckOne(const EffectiveContainer& ec, RuleOutput* out) {
   }
   switch (ec.image_user.kind) {
     case ImageUser::Kind::kName:
-      if (!ec.image_user.IsRoot()) CheckNamed(ec, out);
+      if (!ec.image_user.IsRoot()) CheckNamed(ec, named_users, out);
       return;
     case ImageUser::Kind::kInvalid:
       CheckInvalid(ec, out);
@@ -123,7 +145,7 @@ void Check(const RuleContext& ctx, RuleOutput* out) {
   // Windows has no user namespaces: hostUsers maps no administrator away.
   const bool mapped = RootMappedByUserNamespace(ctx);
   for (const EffectiveContainer& ec : ctx.containers) {
-    if (!mapped || ec.Windows()) CheckOne(ec, out);
+    if (!mapped || ec.Windows()) CheckOne(ec, ctx.policy.named_users, out);
   }
 }
 
@@ -134,7 +156,8 @@ RuleDef UnknownUserRule() {
           "securityContext.runAsUser, securityContext.runAsNonRoot (pod, container), image "
           "config User, spec.hostUsers, windowsOptions.runAsUserName",
           "a known uid or Windows account; an unknown user under runAsNonRoot: true (not on "
-          "Windows); a named non-root user without runAsNonRoot (warning)",
+          "Windows); a named user whose /etc/passwd uid is above 0 (or, under namedUsers: "
+          "assume, any name but root, with a warning)",
           &Check};
 }
 

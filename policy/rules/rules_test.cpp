@@ -73,7 +73,8 @@ TEST_CASE("default preset: who the container runs as (Linux)") {
       {"image USER :1000 (empty user part)", {}, ":1000", kRoot},
       {"image USER 1000:0 (group ignored)", {}, "1000:0", kNone},
       {"image USER 2147483647", {}, "2147483647", kNone},
-      {"image USER nginx: assumed non-root, warned", {}, "nginx", kNone, kUnknown},
+      // A name with no /etc/passwd read for it (these facts give none): unknown, fail closed.
+      {"image USER nginx, uid not resolved: unknown", {}, "nginx", kUnknown},
       {"image USER nginx, pod runAsNonRoot",
        {{P(kPodSc, "/runAsNonRoot"), true}},
        "nginx",
@@ -86,7 +87,6 @@ TEST_CASE("default preset: who the container runs as (Linux)") {
       {"image USER nginx, runAsNonRoot false",
        {{P(kSc, "/runAsNonRoot"), false}},
        "nginx",
-       kNone,
        kUnknown},
       {"image unknown", {}, nullptr, kUnknown},
       {"image unknown, pod runAsNonRoot", {{P(kPodSc, "/runAsNonRoot"), true}}, nullptr, kNone},
@@ -146,7 +146,7 @@ TEST_CASE("default preset: user namespaces when the policy does not allow root i
       {"hostUsers false, runAsUser 0", {userns, {P(kSc, "/runAsUser"), 0}}, "1000", kRoot},
       {"hostUsers false, image no USER", {userns}, "", kRoot},
       {"hostUsers false, image unknown", {userns}, nullptr, kUnknown},
-      {"hostUsers false, image USER nginx", {userns}, "nginx", kNone, kUnknown},
+      {"hostUsers false, image USER nginx", {userns}, "nginx", kUnknown},
       {"hostUsers false, image USER 1000", {userns}, "1000", kNone},
   };
   RunTable(policy, rows);

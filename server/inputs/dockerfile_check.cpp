@@ -70,6 +70,61 @@ std::string DescribeUser(const UserInstruction& u) {
   return s + " at " + LineOf(u.line);
 }
 
+// The chain's stages in build order (root first).
+std::vector<const Stage*> BuildOrder(const Stages& stages, const Chain& c) {
+  std::vector<const Stage*> order;
+  for (auto it = c.members.rbegin(); it != c.members.rend(); ++it) order.push_back(&stages.stages[*it]);
+  return order;
+}
+
+// A named USER (not root): its uid from the useradd/adduser that creates it in the chain, else
+// from the base image's /etc/passwd when that was read for this name, else unknown.
+void ResolveName(const Stages& stages, const Chain& c, const policy::Policy& policy,
+                 const policy::ImageFacts& facts, UserEvidence* e, UserWording* w) {
+  policy::ImageUser& u = e->user;
+  const std::vector<const Stage*> order = BuildOrder(stages, c);
+  for (const Stage* s : order) {
+    for (const dockerfile::PasswdChange& ch : s->passwd_changes) {
+      u.passwd_note = "RUN at " + LineOf(ch.line) + " changes /etc/passwd (" + ch.command +
+                      "), which rootgate does not follow";
+      return;
+    }
+  }
+  for (const Stage* s : order) {
+    for (const dockerfile::UserCreation& made : s->created_users) {
+      if (made.name != u.name) continue;
+      w->found += ", created by RUN " + made.command + " at " + LineOf(made.line);
+      if (!made.uid_problem.empty()) {
+        u.passwd_note = made.uid_problem;
+      } else if (made.uid) {
+        u.passwd_uid = made.uid;
+      } else {
+        u.name_non_root = true;  // the tool allocates a uid above 0
+      }
+      return;
+    }
+  }
+  if (c.root->IsScratch() || c.root->parent || c.root->base.empty()) {
+    u.passwd_note = "USER " + u.name + " is not created in this Dockerfile (useradd/adduser) and " +
+                    (c.root->IsScratch() ? "FROM scratch has no /etc/passwd" : "its base could not be read") +
+                    "; the container would not start";
+    return;
+  }
+  std::string display;
+  const UserEvidence base = LookupImageUser(c.root->base, facts, policy, &display);
+  if (base.known && base.user.kind == policy::ImageUser::Kind::kName && base.user.name == u.name &&
+      (base.user.passwd_uid || !base.user.passwd_note.empty())) {
+    u.passwd_uid = base.user.passwd_uid;
+    u.passwd_note = base.user.passwd_note;
+    w->found += ", from the /etc/passwd of base image " + display + " (" + base.source + ")";
+    return;
+  }
+  u.passwd_note = "USER " + u.name + " is not created in this Dockerfile (useradd/adduser), so its uid comes "
+                  "from the /etc/passwd of base image " + display + ", which " +
+                  (base.known ? "rootgate reads only for that image's own USER"
+                              : "was not read (" + base.unknown_reason + ")");
+}
+
 // Evidence and wording when a USER instruction decides.
 void FromUser(const Chain& c, UserEvidence* e, UserWording* w) {
   const UserInstruction& u = *c.user;
@@ -178,6 +233,10 @@ void CheckDockerfileText(const std::string& source, std::string_view text,
   if (chain.user != nullptr) {
     wording.fix = "set USER to a non-zero UID, e.g. USER 10001";
     FromUser(chain, &evidence, &wording);
+    if (evidence.known && evidence.user.kind == policy::ImageUser::Kind::kName &&
+        evidence.user.name != "root" && !evidence.windows) {
+      ResolveName(stages, chain, policy, facts, &evidence, &wording);
+    }
   } else {
     FromBase(stages, chain, policy, facts, &evidence, &wording);
   }
@@ -193,7 +252,11 @@ std::vector<std::string> DockerfileBaseImages(std::string_view text,
   if (!target) return {};
   const Chain chain = ResolveChain(stages, *target);
   const bool external = !chain.root->parent && !chain.root->IsScratch() && !chain.root->base.empty();
-  if (!external || chain.user != nullptr) return {};
+  if (!external) return {};
+  // A named USER may come from the base image's /etc/passwd (when its own USER is that name).
+  const bool named = chain.user != nullptr &&
+                     policy::ParseImageUser(chain.user->value).kind == policy::ImageUser::Kind::kName;
+  if (chain.user != nullptr && !named) return {};
   return {chain.root->base};
 }
 

@@ -1,6 +1,8 @@
 // `rootgate check` on Dockerfiles: the user the image built from the final stage (or --target)
 // would start as, following FROM chains between stages, with the USER rules of SEMANTICS.md
-// (see image_config_verdict.h). Findings name the line of the USER instruction, or of the final
+// (see image_config_verdict.h). A named USER is resolved through the useradd/adduser of the
+// stages the target builds on (root only when created with uid 0), else through the base
+// image's /etc/passwd when it was read for that name, else it is unknown. Findings name the line of the USER instruction, or of the final
 // stage's FROM when no USER applies. Parse errors name their line; the rest of the file is still
 // checked. Thread-safe: pure functions of their arguments (no file I/O here).
 #pragma once
@@ -29,7 +31,8 @@ void CheckDockerfileText(const std::string& source, std::string_view text,
                          const policy::ImageFacts& facts, CheckReport* report);
 
 // The external base images (as written after substitution) whose user the check of `text`
-// would read: what to look up before calling CheckDockerfileText. Empty when a USER decides.
+// would read: what to look up before calling CheckDockerfileText. Empty when a numeric USER
+// decides.
 std::vector<std::string> DockerfileBaseImages(std::string_view text,
                                               const DockerfileOptions& options);
 

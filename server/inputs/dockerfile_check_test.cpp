@@ -78,17 +78,22 @@ TEST_CASE("a non-zero numeric final USER is allowed with no finding") {
   CHECK(Check("FROM alpine\nUSER root\nUSER 1\n").Verdict() == "allow");  // the last USER counts
 }
 
-TEST_CASE("a named final USER is allowed with an unknownUser warning (assumed non-root)") {
-  const Outcome o = Check("FROM alpine\nRUN adduser -D app\nUSER app\n");
-  CHECK(o.Verdict() == "allow warn unknownUser@3");
-  CHECK(Has(o.Message(), "assumed non-root"));
+TEST_CASE("a named final USER the Dockerfile does not create is unknown, or assumed under namedUsers: assume") {
+  const Outcome o = Check("FROM alpine\nUSER app\n");
+  CHECK(o.Verdict() == "deny unknownUser@2");
+  CHECK(Has(o.Message(), "USER app is not created in this Dockerfile"));
+  const Policy assume = ParsedPolicy("namedUsers: assume\n");
+  const Outcome assumed = Check("FROM alpine\nUSER app\n", {}, NoImageFacts(), assume);
+  CHECK(assumed.Verdict() == "allow warn unknownUser@2");
+  CHECK(Has(assumed.Message(), "assumed non-root"));
 }
 
 TEST_CASE("USER ContainerAdministrator (any case) is the Windows root account") {
   CHECK(Check("FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nUSER containeradministrator\n").Verdict() ==
         "deny rootUser@2");
+  // Any other name has no /etc/passwd here to resolve it: unknown (fail closed).
   CHECK(Check("FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nUSER ContainerUser\n").Verdict() ==
-        "allow warn unknownUser@2");
+        "deny unknownUser@2");
 }
 
 TEST_CASE("a uid beyond 2147483647 is unknownUser (the kubelet refuses it)") {
@@ -115,8 +120,14 @@ TEST_CASE("no USER over an external base: unknown offline, decided by overrides 
   ImageFactMap facts;
   facts.Set("nginx:1.25", ImageFact{true, "0", "registry docker.io", ""});
   CHECK(Check(text, {}, facts).Verdict() == "deny rootUser@1");
-  facts.Set("nginx:1.25", ImageFact{true, "nginx", "registry docker.io", ""});
-  CHECK(Check(text, {}, facts).Verdict() == "allow warn unknownUser@1");
+  ImageFact named{true, "nginx", "registry docker.io", ""};
+  named.name_note = "USER nginx is not in the image's /etc/passwd; the container would not start";
+  facts.Set("nginx:1.25", named);
+  CHECK(Check(text, {}, facts).Verdict() == "deny unknownUser@1");
+  CHECK(Has(Check(text, {}, facts).Message(), "not in the image's /etc/passwd"));
+  named.name_uid = 101;
+  facts.Set("nginx:1.25", named);
+  CHECK(Check(text, {}, facts).Verdict() == "allow");
   facts.Set("nginx:1.25", ImageFact{false, "", "", "registry docker.io: timed out"});
   CHECK(Has(Check(text, {}, facts).Message(), "timed out"));
 }
@@ -185,6 +196,87 @@ TEST_CASE("DockerfileBaseImages lists the external base only when no USER decide
         std::vector<std::string>{"nginx:1.25"});
   CHECK(DockerfileBaseImages("FROM nginx\nUSER 1\n", {}).empty());
   CHECK(DockerfileBaseImages("FROM scratch\n", {}).empty());
+  // A name may come from the base image's /etc/passwd.
+  CHECK(DockerfileBaseImages("FROM nginx\nUSER app\n", {}) == std::vector<std::string>{"nginx"});
+}
+
+// SEMANTICS.md rule 4 (Dockerfiles): a name created by useradd/adduser in the stages the final
+// stage builds on is root only when created with uid 0; else non-root.
+TEST_CASE("USER names created by useradd / adduser in the stage chain") {
+  struct Row {
+    const char* text;
+    const char* verdict;
+  };
+  const std::vector<Row> rows = {
+      // Debian useradd
+      {"FROM debian\nRUN useradd -o -u 0 toor\nUSER toor\n", "deny rootUser@3"},
+      {"FROM debian\nRUN useradd --non-unique --uid 0 toor\nUSER toor\n", "deny rootUser@3"},
+      {"FROM debian\nRUN useradd --uid=0 -o toor\nUSER toor\n", "deny rootUser@3"},
+      {"FROM debian\nRUN useradd -ou0 toor\nUSER toor\n", "deny rootUser@3"},
+      {"FROM debian\nRUN useradd -u 1000 app\nUSER app\n", "allow"},
+      {"FROM debian\nRUN useradd -r -s /bin/false app\nUSER app\n", "allow"},
+      {"FROM debian\nRUN useradd --system app\nUSER app:app\n", "allow"},
+      {"FROM debian\nRUN apt-get update && /usr/sbin/useradd -m -d /home/app app && rm -rf /x\nUSER app\n", "allow"},
+      {"FROM debian\nRUN [\"useradd\", \"-o\", \"-u\", \"0\", \"toor\"]\nUSER toor\n", "deny rootUser@3"},
+      {"FROM debian\nARG UID=0\nRUN useradd -o -u \"$UID\" toor\nUSER toor\n", "deny rootUser@4"},
+      {"FROM debian\nENV UID=1001\nRUN useradd -u ${UID} app\nUSER app\n", "allow"},
+      {"FROM debian\nRUN useradd -u $NOPE app\nUSER app\n", "deny unknownUser@3"},
+      // useradd -D only changes defaults: it creates nobody.
+      {"FROM debian\nRUN useradd -D -s /bin/sh app\nUSER app\n", "deny unknownUser@3"},
+      // Debian adduser
+      {"FROM debian\nRUN adduser --disabled-password --gecos '' app\nUSER app\n", "allow"},
+      {"FROM debian\nRUN adduser --system --uid 0 toor\nUSER toor\n", "deny rootUser@3"},
+      {"FROM debian\nRUN adduser --uid=1500 app\nUSER app\n", "allow"},
+      {"FROM debian\nRUN adduser --system --group app\nUSER app\n", "allow"},
+      {"FROM debian\nRUN adduser --group app\nUSER app\n", "deny unknownUser@3"},  // a group only
+      {"FROM debian\nRUN adduser app staff\nUSER app\n", "deny unknownUser@3"},     // adds to a group
+      // BusyBox adduser (Alpine)
+      {"FROM alpine\nRUN adduser -D app\nUSER app\n", "allow"},
+      {"FROM alpine\nRUN addgroup -S app && adduser -S -G app app\nUSER app\n", "allow"},
+      {"FROM alpine\nRUN adduser -D -u 0 toor\nUSER toor\n", "deny rootUser@3"},
+      {"FROM alpine\nRUN adduser -Du0 toor\nUSER toor\n", "deny rootUser@3"},
+      {"FROM alpine\nRUN adduser -D -H -h /app -s /sbin/nologin -u 10001 app\nUSER app\n", "allow"},
+      // Names the Dockerfile does not create, and other stages.
+      {"FROM alpine\nRUN adduser -D app\nUSER ghost\n", "deny unknownUser@3"},
+      {"FROM alpine AS build\nRUN adduser -D app\nFROM alpine\nUSER app\n", "deny unknownUser@4"},
+      {"FROM alpine AS base\nRUN adduser -D -u 0 toor\nFROM base\nUSER toor\n", "deny rootUser@4"},
+      {"FROM alpine AS base\nRUN adduser -D app\nFROM base\nUSER app\n", "allow"},
+      {"FROM scratch\nUSER app\n", "deny unknownUser@2"},
+      // Changes to /etc/passwd that the check does not follow make the name unknown.
+      {"FROM debian\nRUN useradd -u 1000 app && usermod -o -u 0 app\nUSER app\n", "deny unknownUser@3"},
+      {"FROM debian\nRUN useradd app\nRUN echo 'app:x:0:0::/:/bin/sh' >> /etc/passwd\nUSER app\n",
+       "deny unknownUser@4"},
+      {"FROM debian\nRUN useradd app && sed -i s/1000/0/ /etc/passwd\nUSER app\n", "deny unknownUser@3"},
+      {"FROM debian\nRUN useradd -u 1000 app && grep app /etc/passwd\nUSER app\n", "allow"},
+  };
+  for (const Row& r : rows) {
+    INFO(r.text);
+    CHECK(Check(r.text).Verdict() == r.verdict);
+  }
+}
+
+TEST_CASE("findings name the RUN that creates the user and the USER line") {
+  const Outcome o = Check("FROM debian\nRUN useradd -o -u 0 toor\nUSER toor\n");
+  CHECK(Has(o.Message(), "USER toor at line 3"));
+  CHECK(Has(o.Message(), "created by RUN useradd -o -u 0 toor at line 2"));
+  const Outcome changed = Check("FROM debian\nRUN useradd app && usermod -u 0 app\nUSER app\n");
+  CHECK(Has(changed.Message(), "RUN at line 2 changes /etc/passwd (usermod -u 0 app)"));
+}
+
+TEST_CASE("a name not created in the Dockerfile comes from the base image's /etc/passwd") {
+  const char* text = "FROM node:20\nUSER node\n";
+  ImageFactMap facts;
+  ImageFact node{true, "node", "registry docker.io; uid 1000 in its /etc/passwd", "", 1000};
+  facts.Set("node:20", node);
+  CHECK(Check(text, {}, facts).Verdict() == "allow");
+  node.name_uid = 0;
+  facts.Set("node:20", node);
+  CHECK(Check(text, {}, facts).Verdict() == "deny rootUser@2");
+  // The base's own USER is another name: its passwd was not read for this one.
+  facts.Set("node:20", ImageFact{true, "other", "registry docker.io", "", 1000});
+  const Outcome other = Check(text, {}, facts);
+  CHECK(other.Verdict() == "deny unknownUser@2");
+  CHECK(Has(other.Message(), "from the /etc/passwd of base image docker.io/library/node:20"));
 }
 
 // Found by fuzz/dockerfile_fuzz (fuzz/corpus/dockerfile_fuzz/crash-env-legacy-form-feed): the

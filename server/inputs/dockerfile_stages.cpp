@@ -3,6 +3,7 @@
 #include "server/inputs/dockerfile_stages.h"
 
 #include <cctype>
+#include <charconv>
 
 #include "server/inputs/dockerfile_expand.h"
 
@@ -58,6 +59,7 @@ class Builder {
   void Arg(const Instruction& in, bool global);
   void Env(const Instruction& in);
   void User(const Instruction& in);
+  void Run(const Instruction& in);
   void Fail(const Instruction& in, const std::string& message) {
     out_.errors.push_back({in.line, in.keyword + ": " + message});
   }
@@ -94,6 +96,7 @@ void Builder::Dispatch(const Instruction& in) {
   if (in.keyword == "ARG") return Arg(in, false);
   if (in.keyword == "ENV") return Env(in);
   if (in.keyword == "USER") return User(in);
+  if (in.keyword == "RUN") return Run(in);
 }
 
 void Builder::From(const Instruction& in) {
@@ -182,6 +185,33 @@ void Builder::User(const Instruction& in) {
   Result<Expanded> v = ExpandWord(in.args, file_.escape, StageLookup());
   if (!v) return Fail(in, v.error());
   Current().users.push_back({in.line, in.args, v.value().value, v.value().unset});
+}
+
+// The shell sees ARG and ENV values in its environment: -u "$APP_UID" is expanded with them.
+void Builder::Run(const Instruction& in) {
+  RunUsers found = UsersCreatedBy(in.args);
+  for (CreatedUser& c : found.created) {
+    UserCreation made{in.line, c.name, std::nullopt, "", c.command};
+    if (c.name.find('$') != std::string::npos) {
+      Result<Expanded> n = ExpandWord(c.name, file_.escape, StageLookup());
+      if (!n || !n.value().unset.empty()) continue;  // a name not known here creates nothing known
+      made.name = n.value().value;
+    }
+    if (!c.uid_word.empty()) {
+      Result<Expanded> v = ExpandWord(c.uid_word, file_.escape, StageLookup());
+      const std::string uid = v ? v.value().value : "";
+      int64_t n = 0;
+      auto [p, ec] = std::from_chars(uid.data(), uid.data() + uid.size(), n);
+      if (!v || !v.value().unset.empty() || uid.empty() || ec != std::errc() || p != uid.data() + uid.size()) {
+        made.uid_problem = "its uid " + c.uid_word + " (line " + std::to_string(in.line) +
+                           ") is not a number this Dockerfile gives";
+      } else {
+        made.uid = n;
+      }
+    }
+    Current().created_users.push_back(std::move(made));
+  }
+  for (std::string& cmd : found.passwd_changes) Current().passwd_changes.push_back({in.line, std::move(cmd)});
 }
 
 }  // namespace

@@ -5,16 +5,20 @@
 //   only after re-declaring it (`ARG NAME` without a value takes the global value);
 // - a `--build-arg` value overrides the default of a declared ARG (undeclared ones are unused);
 // - ENV overrides an ARG of the same name; ENV is inherited from a parent stage, ARG is not;
-// - USER is inherited from the parent stage (FROM <stage>), never through COPY --from.
+// - USER is inherited from the parent stage (FROM <stage>), never through COPY --from;
+// and the users its RUN instructions create (useradd/adduser, dockerfile_useradd.h), with a
+// -u/--uid value expanded from the stage's ARG and ENV values as the shell would see them.
 // Pure; thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "server/inputs/dockerfile_parse.h"
+#include "server/inputs/dockerfile_useradd.h"
 
 namespace rootgate::server::dockerfile {
 
@@ -28,6 +32,21 @@ struct UserInstruction {
   std::vector<std::string> unset;  // variables it uses that the Dockerfile leaves without value
 };
 
+// A user a RUN instruction creates.
+struct UserCreation {
+  int line = 0;               // the RUN line
+  std::string name;
+  std::optional<int64_t> uid;  // from -u/--uid; nullopt: allocated above 0, or not known
+  std::string uid_problem;     // when -u/--uid was given but its value is not a known integer
+  std::string command;         // "useradd -o -u 0 toor"
+};
+
+// A RUN command that changes /etc/passwd in a way not followed (usermod, a write to the file).
+struct PasswdChange {
+  int line = 0;
+  std::string command;
+};
+
 struct Stage {
   size_t index = 0;
   std::string name;           // lower case, "" when the stage has no `AS name`
@@ -36,6 +55,8 @@ struct Stage {
   std::optional<size_t> parent;  // the earlier stage it builds on, when `base` names one
   std::vector<UserInstruction> users;  // in order; the last one is the stage's own user
   std::map<std::string, std::string> env;  // ENV values at the end of the stage
+  std::vector<UserCreation> created_users;  // in order
+  std::vector<PasswdChange> passwd_changes;
 
   bool IsScratch() const { return !parent && base == "scratch"; }
   // `stage "app"`, or `stage 2` for an unnamed one (COPY --from=2 names it so).

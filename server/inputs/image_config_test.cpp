@@ -62,7 +62,8 @@ TEST_CASE("an image config's User decides as SEMANTICS.md says") {
   CHECK(Verdict(Check(OciConfig(R"("User": "root")"))) == "deny rootUser");
   CHECK(Verdict(Check(OciConfig(R"("User": "65532")"))) == "allow");
   CHECK(Verdict(Check(OciConfig(R"("User": "1000:0")"))) == "allow");
-  CHECK(Verdict(Check(OciConfig(R"("User": "nginx")"))) == "allow warn unknownUser");
+  // A config alone has no /etc/passwd: a name is unknown (namedUsers: resolve, the default).
+  CHECK(Verdict(Check(OciConfig(R"("User": "nginx")"))) == "deny unknownUser");
   CHECK(Verdict(Check(OciConfig(R"("User": "4294967296")"))) == "deny unknownUser");
 }
 

@@ -69,6 +69,32 @@ void CheckUidRange(int64_t uid, const UserWording& w, const policy::Policy& poli
              "), outside the allowed ranges " + Ranges(ranges) + "; use a UID inside them");
 }
 
+// A name that is not root: judged by its /etc/passwd uid (SEMANTICS.md rule 4).
+void DecideName(const ImageUser& u, const UserWording& w, const policy::Policy& policy, Decider* d) {
+  const policy::UserVerdict v = policy::JudgeImageUser(u, policy.named_users);
+  switch (v.kind) {
+    case policy::UserVerdict::Kind::kRoot:
+      return;  // IsRoot() caught it already
+    case policy::UserVerdict::Kind::kNonRoot:
+      if (v.uid) CheckUidRange(*v.uid, w, policy, d);
+      return;
+    case policy::UserVerdict::Kind::kInvalid:
+      d->Add(RuleId::kUnknownUser, "invalid image user", w.subject + ": " + w.found + "; " + v.reason + "; " + w.fix);
+      return;
+    case policy::UserVerdict::Kind::kUnknown:
+      d->Add(RuleId::kUnknownUser, "unresolved image user",
+             w.subject + ": " + w.found + ", whose uid is unknown (" + v.reason + "); " + w.fix);
+      return;
+    case policy::UserVerdict::Kind::kAssumed:
+      d->Add(RuleId::kUnknownUser, "non-numeric image user",
+             w.subject + ": " + w.found + ": a user name, assumed non-root (namedUsers: assume; its uid "
+                                          "is not known without the image's /etc/passwd); use its "
+                                          "numeric UID so that runAsNonRoot can verify it",
+             true);
+      return;
+  }
+}
+
 void DecideKnown(const UserEvidence& e, const UserWording& w, const policy::Policy& policy,
                  Decider* d) {
   const ImageUser& u = e.user;
@@ -93,13 +119,7 @@ void DecideKnown(const UserEvidence& e, const UserWording& w, const policy::Poli
              w.subject + ": " + w.found + ", not a valid UID (0..2147483647); " + w.fix);
       return;
     case ImageUser::Kind::kName:
-      if (u.passwd_uid) return CheckUidRange(*u.passwd_uid, w, policy, d);
-      d->Add(RuleId::kUnknownUser, "non-numeric image user",
-             w.subject + ": " + w.found + ": a user name, assumed non-root (its uid is not known "
-                                          "without the image's /etc/passwd); use its numeric "
-                                          "UID so that runAsNonRoot can verify it",
-             true);
-      return;
+      return DecideName(u, w, policy, d);
     case ImageUser::Kind::kUid:
     case ImageUser::Kind::kRootByDefault:
       return CheckUidRange(u.uid, w, policy, d);
@@ -143,7 +163,7 @@ UserEvidence LookupImageUser(std::string_view image, const policy::ImageFacts& f
   for (const policy::ImageOverride& o : policy.image_overrides) {
     if (!policy::GlobMatch(o.image, image) && !policy::GlobMatch(o.image, *display)) continue;
     e.known = true;
-    e.user = policy::ParseImageUser(o.user);
+    e.user = policy::ImageUserOfOverride(o.image, o.user);
     e.source = "policy imageOverrides \"" + o.image + "\"";
     return e;
   }
@@ -153,8 +173,7 @@ UserEvidence LookupImageUser(std::string_view image, const policy::ImageFacts& f
     return e;
   }
   e.known = true;
-  e.user = policy::ParseImageUser(fact->user);
-  if (e.user.kind == ImageUser::Kind::kName) e.user.passwd_uid = fact->name_uid;
+  e.user = policy::ImageUserOf(*fact);
   e.source = fact->source;
   return e;
 }

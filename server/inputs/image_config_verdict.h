@@ -2,8 +2,9 @@
 // image configs, `--image` — where nothing in a pod spec can override the image's user:
 // - an empty User, uid 0 (`0`, `0:0`, `0000`) or the name `root` → rootUser;
 // - a user that cannot be known → unknownUser;
-// - another name → allowed with an unknownUser warning (assumed non-root), unless the image's
-//   /etc/passwd gave its uid;
+// - another name → its uid from the image's /etc/passwd (or the Dockerfile's useradd) judged as a
+//   uid; when that is not known → unknownUser (fail closed), or under `namedUsers: assume` an
+//   unknownUser warning (assumed non-root);
 // - a uid outside 0..2147483647 → unknownUser; outside allowedUIDRanges → uidRange (when on);
 // - on Windows images, an administrator account (policy/windows_user.h), or no User at all
 //   (ContainerAdministrator) → rootUser.

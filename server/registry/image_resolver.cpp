@@ -67,7 +67,7 @@ std::string Describe(const PlatformUser& u) {
 
 std::string PasswdPart(const PlatformUser& u) {
   if (u.name_uid) return "; uid " + std::to_string(*u.name_uid) + " in its /etc/passwd";
-  return u.passwd_note.empty() ? "" : "; " + u.passwd_note;
+  return "";  // why it is not known travels in ImageFact::name_note
 }
 
 // One log line per registry fetch (not per cache hit): debug when it worked, warn when not.
@@ -105,7 +105,9 @@ policy::ImageFact FactFromUsers(const ImageUsers& users, const std::string& labe
     source += "; the most privileged (" + chosen->platform + ") applies";
   }
   source += PasswdPart(*chosen);
-  return policy::ImageFact{true, chosen->user, source, "", chosen->name_uid};
+  policy::ImageFact fact{true, chosen->user, source, "", chosen->name_uid};
+  fact.name_note = chosen->passwd_note;
+  return fact;
 }
 
 ImageResolver::ImageResolver(std::unique_ptr<ImageUserFetcher> fetcher, const Clock& clock,

@@ -6,6 +6,7 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <vector>
 
 namespace rootgate::server {
 
@@ -15,27 +16,35 @@ constexpr size_t kBlock = 512;
 constexpr size_t kMaxPasswd = size_t{1} << 20;     // a larger /etc/passwd is not believed
 constexpr size_t kMaxLongName = size_t{64} << 10;  // GNU long names and PAX headers
 
-// Strips "./" and "/" prefixes and a trailing "/": tar writers disagree on them.
-std::string NormalisePath(std::string path) {
-  while (true) {
-    if (path.rfind("./", 0) == 0) {
-      path.erase(0, 2);
-    } else if (!path.empty() && path[0] == '/') {
-      path.erase(0, 1);
-    } else {
-      break;
+// Go's filepath.Clean, with ".." above the root staying at the root as containerd's RootPath
+// resolves it: "./etc/passwd", "/etc//passwd", "../etc/passwd", "etc/x/../passwd" are all
+// "etc/passwd"; "" is the root.
+std::string CleanPath(std::string_view path) {
+  std::vector<std::string_view> parts;
+  while (!path.empty()) {
+    const size_t slash = path.find('/');
+    std::string_view part = path.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
     }
+    parts.push_back(part);
   }
-  while (!path.empty() && path.back() == '/') path.pop_back();
-  return path;
+  std::string out;
+  for (std::string_view p : parts) (out.empty() ? out : out += '/') += p;
+  return out;
 }
 
+// Go's archive/tar parseString: the bytes up to the first NUL.
 std::string Field(const char* p, size_t n) { return std::string(p, strnlen(p, n)); }
 
 // A tar number field: octal text, or GNU base-256 when the high bit of the first byte is set.
 std::optional<uint64_t> TarNumber(const unsigned char* p, size_t n) {
   if (p[0] & 0x80) {
-    uint64_t v = p[0] & 0x7F;
+    if (p[0] & 0x40) return std::nullopt;  // negative
+    uint64_t v = p[0] & 0x3F;
     for (size_t i = 1; i < n; ++i) {
       if (v >> 56) return std::nullopt;
       v = (v << 8) | p[i];
@@ -60,25 +69,65 @@ bool ChecksumOk(const unsigned char* h) {
   return sum == *stored;
 }
 
-// The "path" record of a PAX extended header ("<len> path=<value>\n" records), or "".
-std::string PaxPath(std::string_view data) {
+// The entry's name as Go's archive/tar reads a header: the ustar prefix is used only in a
+// POSIX header (magic "ustar\0"; 131 bytes of it in a star header), never in a GNU one.
+std::string HeaderName(const unsigned char* h) {
+  const char* c = reinterpret_cast<const char*>(h);
+  std::string name = Field(c, 100);
+  if (std::memcmp(c + 257, "ustar\0", 6) != 0) return name;
+  const bool star = std::memcmp(c + 508, "tar\0", 4) == 0;
+  const std::string prefix = Field(c + 345, star ? 131 : 155);
+  return prefix.empty() ? name : prefix + "/" + name;
+}
+
+// Types whose entries carry no data in Go's archive/tar, whatever their size field says.
+bool HeaderOnly(char type) { return type >= '1' && type <= '6'; }
+
+// What a PAX extended header says about the next entry.
+struct PaxRecords {
+  std::optional<std::string> path;
+  std::optional<uint64_t> size;
+  bool sparse = false;  // GNU.sparse.* records: the name and data layout differ; not read
+  bool bad = false;
+};
+
+// "<len> <key>=<value>\n" records; later records of a key win, as in Go's map.
+PaxRecords ParsePax(std::string_view data) {
+  PaxRecords r;
   while (!data.empty()) {
-    size_t space = data.find(' ');
+    const size_t space = data.find(' ');
     size_t len = 0;
-    if (space == std::string_view::npos) return "";
+    if (space == std::string_view::npos) return r.bad = true, r;
     auto [p, ec] = std::from_chars(data.data(), data.data() + space, len);
-    if (ec != std::errc() || len <= space + 1 || len > data.size()) return "";
-    std::string_view record = data.substr(space + 1, len - space - 2);  // drop the '\n'
-    if (record.rfind("path=", 0) == 0) return std::string(record.substr(5));
+    if (ec != std::errc() || p != data.data() + space || len <= space + 1 || len > data.size() ||
+        data[len - 1] != '\n') {
+      return r.bad = true, r;
+    }
+    const std::string_view record = data.substr(space + 1, len - space - 2);
+    const size_t eq = record.find('=');
+    if (eq == std::string_view::npos) return r.bad = true, r;
+    const std::string_view key = record.substr(0, eq), value = record.substr(eq + 1);
+    if (key == "path") {
+      r.path = std::string(value);
+    } else if (key == "size") {
+      uint64_t size = 0;
+      auto [q, ec2] = std::from_chars(value.data(), value.data() + value.size(), size);
+      if (ec2 != std::errc() || q != value.data() + value.size()) return r.bad = true, r;
+      r.size = size;
+    } else if (key.rfind("GNU.sparse.", 0) == 0) {
+      r.sparse = true;
+    }
     data.remove_prefix(len);
   }
-  return "";
+  return r;
 }
 
 }  // namespace
 
 struct PasswdLayerScanner::Impl {
   enum class Part { kHeader, kData, kPadding, kEnd };
+  // What the entries read so far leave at etc/passwd (the last one wins).
+  enum class Passwd { kNone, kFile, kGone, kBad };
 
   Compression compression;
   uint64_t max_uncompressed;
@@ -87,8 +136,9 @@ struct PasswdLayerScanner::Impl {
   bool z_ready = false;
 
   State state = State::kScanning;
-  std::string passwd, error;
-  bool hidden = false;
+  std::string passwd, error, bad_passwd;
+  Passwd passwd_state = Passwd::kNone;
+  bool hidden = false;  // lower layers' /etc/passwd is deleted or hidden
 
   Part part = Part::kHeader;
   std::array<unsigned char, kBlock> header{};
@@ -96,7 +146,8 @@ struct PasswdLayerScanner::Impl {
   uint64_t data_left = 0, padding_left = 0;
   char type = '0';
   enum class Capture { kSkip, kPasswd, kLongName, kPax } capture = Capture::kSkip;
-  std::string captured, next_name;
+  std::string captured, long_name;
+  PaxRecords pax;
 
   void Fail(std::string why) {
     state = State::kError;
@@ -104,12 +155,21 @@ struct PasswdLayerScanner::Impl {
   }
 
   void OnHeader();
-  void OnEntry(const std::string& path);
+  void OnMeta(uint64_t size);
+  void OnEntry(const std::string& path, bool dir_by_slash);
   void OnDataEnd();
   void Tar(const unsigned char* p, size_t n);
   void TarData(const unsigned char*& p, size_t& n);
   bool Inflate(std::string_view bytes);
 };
+
+// 'L' (GNU long name), 'x' (PAX) and 'g' (PAX global) headers: their data is captured or
+// skipped; they name nothing themselves.
+void PasswdLayerScanner::Impl::OnMeta(uint64_t size) {
+  if (type == 'g') return;
+  if (size > kMaxLongName) return Fail("layer tar has an oversized extended header");
+  capture = type == 'L' ? Capture::kLongName : Capture::kPax;
+}
 
 void PasswdLayerScanner::Impl::OnHeader() {
   if (std::all_of(header.begin(), header.end(), [](unsigned char c) { return c == 0; })) {
@@ -120,38 +180,58 @@ void PasswdLayerScanner::Impl::OnHeader() {
   auto size = TarNumber(header.data() + 124, 12);
   if (!size) return Fail("layer tar header has a bad size");
   type = static_cast<char>(header[156]);
-  data_left = *size;
-  padding_left = (kBlock - *size % kBlock) % kBlock;
   capture = Capture::kSkip;
   captured.clear();
-  if (type == 'L' || type == 'x') {
-    if (*size > kMaxLongName) return Fail("layer tar has an oversized extended header");
-    capture = type == 'L' ? Capture::kLongName : Capture::kPax;
-  } else if (type != 'g') {
-    std::string path = next_name;
-    next_name.clear();
-    if (path.empty()) {
-      std::string name = Field(reinterpret_cast<const char*>(header.data()), 100);
-      std::string prefix = Field(reinterpret_cast<const char*>(header.data()) + 345, 155);
-      const bool ustar = std::string_view(reinterpret_cast<const char*>(header.data()) + 257, 5) == "ustar";
-      path = ustar && !prefix.empty() ? prefix + "/" + name : name;
-    }
-    OnEntry(NormalisePath(path));
+  if (type == 'L' || type == 'x' || type == 'g') {
+    OnMeta(*size);
+  } else if (type == 'K') {
+    // A GNU long link name: nothing here reads link targets.
+  } else if (type == 'S') {
+    return Fail("layer tar holds a GNU sparse file, which rootgate does not read");
+  } else {
+    if (pax.bad) return Fail("layer tar has a malformed PAX header");
+    if (pax.sparse) return Fail("layer tar holds a PAX sparse file, which rootgate does not read");
+    std::string path = HeaderName(header.data());
+    if (pax.path) path = *pax.path;
+    if (!long_name.empty()) path = long_name;  // GNU long names win over PAX, as in Go
+    if (pax.size) size = pax.size;
+    if (HeaderOnly(type)) size = 0;
+    pax = PaxRecords{};
+    long_name.clear();
+    data_left = *size;
+    if (state == State::kScanning) OnEntry(CleanPath(path), type == '\0' && path.ends_with('/'));
+    if (state != State::kScanning) return;
   }
+  if (type == 'L' || type == 'x' || type == 'g' || type == 'K') data_left = *size;
+  padding_left = (kBlock - data_left % kBlock) % kBlock;
   part = data_left > 0 ? Part::kData : (padding_left > 0 ? Part::kPadding : Part::kHeader);
   if (data_left == 0) OnDataEnd();
 }
 
-void PasswdLayerScanner::Impl::OnEntry(const std::string& path) {
-  if (path == "etc/.wh.passwd" || path == "etc/.wh..wh..opq" || path == ".wh.etc") {
-    hidden = true;
-  } else if (path == "etc" && type != '5') {
-    hidden = true;  // a non-directory /etc replaces the lower layers' directory
+void PasswdLayerScanner::Impl::OnEntry(const std::string& path, bool dir_by_slash) {
+  const bool regular = (type == '0' || type == '\0' || type == '7') && !dir_by_slash;
+  const bool dir = type == '5' || dir_by_slash;
+  if (path == "etc/.wh.passwd" || path == "etc/.wh..wh..opq" || path == ".wh.etc" ||
+      path == ".wh..wh..opq") {
+    hidden = true;  // applies to lower layers only, not to this layer's own entries
+  } else if (path == "etc" && !dir) {
+    hidden = true;  // a non-directory /etc replaces the directory and everything in it
+    passwd_state = Passwd::kGone;
   } else if (path == "etc/passwd") {
-    if (type == '1' || type == '2') return Fail("/etc/passwd is a link in the image");
-    if (type != '0' && type != '\0' && type != '7') return Fail("/etc/passwd is not a regular file");
-    if (data_left > kMaxPasswd) return Fail("/etc/passwd is larger than 1 MiB");
-    capture = Capture::kPasswd;
+    if (type == '1' || type == '2') {
+      passwd_state = Passwd::kBad;
+      bad_passwd = "/etc/passwd is a link in the image";
+    } else if (!regular) {
+      passwd_state = Passwd::kBad;
+      bad_passwd = "/etc/passwd is not a regular file";
+    } else if (data_left > kMaxPasswd) {
+      passwd_state = Passwd::kBad;
+      bad_passwd = "/etc/passwd is larger than 1 MiB";
+    } else {
+      passwd_state = Passwd::kFile;
+      passwd.clear();
+      capture = Capture::kPasswd;
+    }
   }
 }
 
@@ -159,13 +239,12 @@ void PasswdLayerScanner::Impl::OnDataEnd() {
   switch (capture) {
     case Capture::kPasswd:
       passwd = std::move(captured);
-      state = State::kFound;
       break;
     case Capture::kLongName:
-      next_name = Field(captured.data(), captured.size());
+      long_name = Field(captured.data(), captured.size());
       break;
     case Capture::kPax:
-      next_name = PaxPath(captured);
+      pax = ParsePax(captured);
       break;
     case Capture::kSkip:
       break;
@@ -256,7 +335,7 @@ PasswdLayerScanner::~PasswdLayerScanner() {
 
 bool PasswdLayerScanner::Feed(std::string_view bytes) {
   Impl& s = *impl_;
-  if (s.state != State::kScanning || s.part == Impl::Part::kEnd) return s.state == State::kScanning;
+  if (s.state != State::kScanning || s.part == Impl::Part::kEnd) return false;
   if (s.compression == Compression::kGzip) {
     s.Inflate(bytes);
   } else {
@@ -267,7 +346,7 @@ bool PasswdLayerScanner::Feed(std::string_view bytes) {
       s.Tar(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
     }
   }
-  return s.state == State::kScanning;
+  return s.state == State::kScanning && s.part != Impl::Part::kEnd;
 }
 
 void PasswdLayerScanner::Finish() {
@@ -276,7 +355,18 @@ void PasswdLayerScanner::Finish() {
   if (s.part != Impl::Part::kEnd && (s.part != Impl::Part::kHeader || s.header_have != 0)) {
     return s.Fail("layer ends in the middle of a tar entry");
   }
-  s.state = s.hidden ? State::kHidden : State::kAbsent;
+  switch (s.passwd_state) {
+    case Impl::Passwd::kFile:
+      s.state = State::kFound;
+      return;
+    case Impl::Passwd::kBad:
+      return s.Fail(s.bad_passwd);
+    case Impl::Passwd::kGone:
+    case Impl::Passwd::kNone:
+      s.passwd.clear();
+      s.state = s.hidden ? State::kHidden : State::kAbsent;
+      return;
+  }
 }
 
 PasswdLayerScanner::State PasswdLayerScanner::state() const { return impl_->state; }
@@ -293,26 +383,106 @@ std::optional<PasswdLayerScanner::Compression> LayerCompression(std::string_view
   return std::nullopt;
 }
 
-std::optional<int64_t> PasswdUid(std::string_view passwd, std::string_view name) {
-  while (!passwd.empty()) {
-    size_t nl = passwd.find('\n');
-    std::string_view line = passwd.substr(0, nl);
-    passwd = nl == std::string_view::npos ? std::string_view() : passwd.substr(nl + 1);
-    // name:password:uid:gid:gecos:home:shell
-    size_t c1 = line.find(':');
-    if (c1 == std::string_view::npos || line.substr(0, c1) != name) continue;
-    size_t c2 = line.find(':', c1 + 1);
-    if (c2 == std::string_view::npos) continue;
-    size_t c3 = line.find(':', c2 + 1);
-    std::string_view uid_text = line.substr(c2 + 1, c3 == std::string_view::npos ? c3 : c3 - c2 - 1);
-    int64_t uid = -1;
-    auto [p, ec] = std::from_chars(uid_text.data(), uid_text.data() + uid_text.size(), uid);
-    if (ec != std::errc() || p != uid_text.data() + uid_text.size() || uid < 0 || uid > 2147483647) {
-      continue;
-    }
-    return uid;
+namespace {
+
+constexpr size_t kMaxPasswdLine = size_t{64} << 10;  // Go's bufio.MaxScanTokenSize
+
+// Decodes one UTF-8 rune at the front (or, with `back`, the end) of `s`: its code point and
+// length, or U+FFFD and 1 for a bad byte, as Go's utf8.DecodeRune does.
+std::pair<char32_t, size_t> Rune(std::string_view s, bool back) {
+  size_t start = back ? s.size() - 1 : 0;
+  if (back) {
+    size_t lead = s.size() - 1;
+    while (lead > 0 && s.size() - lead < 4 && (static_cast<unsigned char>(s[lead]) & 0xC0) == 0x80) --lead;
+    start = lead;
   }
-  return std::nullopt;
+  const auto* u = reinterpret_cast<const unsigned char*>(s.data() + start);
+  const size_t have = s.size() - start;
+  size_t len = u[0] < 0x80 ? 1 : (u[0] >> 5) == 0x6 ? 2 : (u[0] >> 4) == 0xE ? 3 : (u[0] >> 3) == 0x1E ? 4 : 0;
+  if (len == 0 || len > have || (back && start + len != s.size())) return {0xFFFD, 1};
+  char32_t c = len == 1 ? u[0] : u[0] & (0x7F >> len);
+  for (size_t i = 1; i < len; ++i) {
+    if ((u[i] & 0xC0) != 0x80) return {0xFFFD, 1};
+    c = (c << 6) | (u[i] & 0x3F);
+  }
+  return {c, len};
+}
+
+// unicode.IsSpace.
+bool GoSpace(char32_t c) {
+  return c == ' ' || (c >= '\t' && c <= '\r') || c == 0x85 || c == 0xA0 || c == 0x1680 ||
+         (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 || c == 0x202F ||
+         c == 0x205F || c == 0x3000;
+}
+
+// bytes.TrimSpace.
+std::string_view TrimSpaceGo(std::string_view s) {
+  while (!s.empty()) {
+    auto [c, n] = Rune(s, false);
+    if (!GoSpace(c)) break;
+    s.remove_prefix(n);
+  }
+  while (!s.empty()) {
+    auto [c, n] = Rune(s, true);
+    if (!GoSpace(c)) break;
+    s.remove_suffix(n);
+  }
+  return s;
+}
+
+// strconv.Atoi with its error ignored: the value, 0 on a syntax error, the int64 limit of the
+// sign on overflow.
+int64_t AtoiIgnoringError(std::string_view s) {
+  bool negative = false;
+  if (!s.empty() && (s[0] == '+' || s[0] == '-')) {
+    negative = s[0] == '-';
+    s.remove_prefix(1);
+  }
+  if (s.empty()) return 0;
+  uint64_t v = 0;
+  bool overflow = false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return 0;
+    if (v > (UINT64_MAX - 9) / 10) overflow = true;
+    v = overflow ? v : v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (negative) {
+    return overflow || v > uint64_t{1} << 63 ? INT64_MIN : static_cast<int64_t>(0 - v);
+  }
+  return overflow || v > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(v);
+}
+
+}  // namespace
+
+PasswdEntry FindPasswdEntry(std::string_view passwd, std::string_view name) {
+  PasswdEntry found;
+  bool matched = false;
+  while (!passwd.empty()) {
+    const size_t nl = passwd.find('\n');
+    std::string_view line = passwd.substr(0, nl);
+    // The scanner's buffer holds a line and its newline; a longer one stops the whole read.
+    if (line.size() + (nl == std::string_view::npos ? 0 : 1) > kMaxPasswdLine ||
+        (nl == std::string_view::npos && line.size() >= kMaxPasswdLine)) {
+      return {PasswdEntry::Kind::kUnreadable, 0,
+              "the image's /etc/passwd has a line of 64 KiB or more, which the runtime cannot read"};
+    }
+    passwd = nl == std::string_view::npos ? std::string_view() : passwd.substr(nl + 1);
+    if (matched) continue;  // later lines are still read: a long one fails the whole file
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    line = TrimSpaceGo(line);
+    if (line.empty()) continue;
+    // name:password:uid:gid:gecos:home:shell
+    const size_t c1 = line.find(':');
+    if (line.substr(0, c1) != name) continue;
+    matched = true;
+    found.kind = PasswdEntry::Kind::kFound;
+    if (c1 == std::string_view::npos) continue;  // no uid field: 0
+    const size_t c2 = line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) continue;
+    const size_t c3 = line.find(':', c2 + 1);
+    found.uid = AtoiIgnoringError(line.substr(c2 + 1, c3 == std::string_view::npos ? c3 : c3 - c2 - 1));
+  }
+  return found;
 }
 
 }  // namespace rootgate::server

@@ -1,8 +1,12 @@
 // Finding the image's /etc/passwd in its layers (policy namedUsers: resolve), to turn a named
-// USER into a uid. Layers are tar streams, usually gzip-compressed, read top layer first; a
-// layer's whiteouts (`etc/.wh.passwd`, `etc/.wh..wh..opq`, `.wh.etc`) hide what lower layers
-// hold. The scanner is fed the blob as it arrives and answers as soon as it can. Not
-// thread-safe: one scanner per layer per thread.
+// USER into a uid, and reading it as the container runtimes do. Layers are tar streams, usually
+// gzip-compressed, read top layer first. Within one layer the tar is read to its end and the
+// LAST entry for etc/passwd wins, as extraction leaves it (containerd's and GNU tar's); names
+// are read as Go's archive/tar reads them (ustar prefix only in POSIX headers, GNU long names
+// over PAX `path`, PAX `size`, no data for header-only types) and cleaned as containerd cleans
+// them (`./etc/passwd`, `/etc/passwd`, `etc/../etc/passwd` are etc/passwd). A layer's
+// whiteouts (`etc/.wh.passwd`, `etc/.wh..wh..opq`, `.wh.etc`, `.wh..wh..opq`) and a non-
+// directory `etc` hide what lower layers hold. Not thread-safe: one scanner per layer per thread.
 #pragma once
 
 #include <cstdint>
@@ -18,10 +22,11 @@ class PasswdLayerScanner {
   enum class Compression { kNone, kGzip };
   enum class State {
     kScanning,  // more bytes needed
-    kFound,     // this layer holds etc/passwd: passwd() is its content
+    kFound,     // this layer leaves etc/passwd as a regular file: passwd() is its content
     kHidden,    // this layer deletes or hides the lower layers' /etc/passwd and holds none
     kAbsent,    // this layer says nothing about /etc/passwd: look at the next lower layer
-    kError,     // corrupt, too large, or /etc/passwd is a link: error() says which
+    kError,     // corrupt, too large, an unsupported entry, or /etc/passwd ends up a link or
+                // not a regular file: error() says which
   };
 
   // `max_uncompressed`: the most tar bytes inflated before giving up (a bound on gzip bombs).
@@ -31,9 +36,11 @@ class PasswdLayerScanner {
   PasswdLayerScanner& operator=(const PasswdLayerScanner&) = delete;
 
   // Feeds the next bytes of the blob. Returns true while more bytes are wanted; false once the
-  // answer is known (kFound) or the stream is unusable (kError).
+  // tar has ended (its end marker) or the stream is unusable (kError). The state stays
+  // kScanning until Finish, since a later entry may replace etc/passwd.
   bool Feed(std::string_view bytes);
-  // The blob has ended: settles kScanning into kHidden or kAbsent (or kError if truncated).
+  // The blob has ended: settles kScanning into kFound, kHidden or kAbsent (or kError if
+  // truncated).
   void Finish();
 
   State state() const;
@@ -48,8 +55,19 @@ class PasswdLayerScanner {
 // The compression of a layer media type, or nullopt for one rootgate cannot read (zstd, ...).
 std::optional<PasswdLayerScanner::Compression> LayerCompression(std::string_view media_type);
 
-// The uid of `name` in /etc/passwd text (the first line naming it, as getpwnam does), or nullopt
-// when no valid line names it.
-std::optional<int64_t> PasswdUid(std::string_view passwd, std::string_view name);
+// A user's entry in /etc/passwd text, read as containerd, CRI-O (moby/sys/user) and runc read
+// it: lines split at '\n' (a trailing '\r' dropped), each trimmed of Unicode white space,
+// blank lines skipped, fields split at ':'; the FIRST line whose name field equals `name`
+// wins; its uid field, when missing or not a Go strconv.Atoi integer, is 0 (an out-of-range
+// integer is clamped to the int64 limit, as Atoi returns it). A line of 64 KiB or more makes
+// the whole file unreadable (Go's bufio.Scanner limit): the runtime then fails to start the
+// container.
+struct PasswdEntry {
+  enum class Kind { kFound, kAbsent, kUnreadable };
+  Kind kind = Kind::kAbsent;
+  int64_t uid = 0;    // kFound: may be negative or above 2147483647 (the caller judges it)
+  std::string error;  // kUnreadable: why
+};
+PasswdEntry FindPasswdEntry(std::string_view passwd, std::string_view name);
 
 }  // namespace rootgate::server

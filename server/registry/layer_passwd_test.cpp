@@ -1,6 +1,7 @@
-// PasswdLayerScanner and PasswdUid: tar streams built here byte by byte (ustar, GNU long names,
-// PAX paths), gzip (single and multi-member), whiteouts, links, truncation, bombs, and feeding
-// one byte at a time.
+// PasswdLayerScanner and FindPasswdEntry: tar streams built here byte by byte (ustar, GNU long
+// names, PAX paths and sizes), gzip (single and multi-member), whiteouts, links, truncation,
+// bombs, feeding one byte at a time, and the last entry of a path winning as extraction leaves
+// it. Expected uids follow moby/sys/user's ParsePasswdFilter (SEMANTICS.md "The image's user").
 #include "server/registry/layer_passwd.h"
 
 #include <doctest/doctest.h>
@@ -14,7 +15,8 @@ namespace {
 
 using rootgate::server::LayerCompression;
 using rootgate::server::PasswdLayerScanner;
-using rootgate::server::PasswdUid;
+using rootgate::server::FindPasswdEntry;
+using rootgate::server::PasswdEntry;
 using State = PasswdLayerScanner::State;
 using Compression = PasswdLayerScanner::Compression;
 
@@ -123,7 +125,7 @@ TEST_CASE("PasswdLayerScanner: whiteouts hide lower layers; silence defers to th
   CHECK(Scan(Tar({{"etc/.wh.passwd", ""}}), Compression::kNone) == State::kHidden);
   CHECK(Scan(Tar({{"etc/.wh..wh..opq", ""}, {"etc/hosts", "h"}}), Compression::kNone) == State::kHidden);
   CHECK(Scan(Tar({{".wh.etc", ""}}), Compression::kNone) == State::kHidden);
-  CHECK(Scan(Tar({{"etc", "/elsewhere", '2'}}), Compression::kNone) == State::kHidden);
+  CHECK(Scan(Tar({{"etc", "", '2'}}), Compression::kNone) == State::kHidden);  // a symlink /etc
   // An opaque /etc that holds a new passwd: this layer's file is the answer.
   CHECK(Scan(Tar({{"etc/.wh..wh..opq", ""}, {"etc/passwd", kPasswd}}), Compression::kNone) == State::kFound);
   CHECK(Scan(Tar({{"etc/hosts", "h"}, {"etc/.wh.shadow", ""}}), Compression::kNone) == State::kAbsent);
@@ -155,18 +157,131 @@ TEST_CASE("LayerCompression") {
   CHECK_FALSE(LayerCompression("application/vnd.oci.image.layer.v1.tar+zstd").has_value());
 }
 
-TEST_CASE("PasswdUid") {
-  const std::string p = "# comment\nroot:x:0:0::/root:/bin/sh\nbad:x:notanumber:1::/:\n"
-                        "app:x:1000:1000::/home/app:/bin/sh\napp:x:2000:1::/:\nneg:x:-1:0::/:\n"
-                        "short:x\nlast:x:42:42::/:";
-  CHECK(PasswdUid(p, "root") == std::optional<int64_t>(0));
-  CHECK(PasswdUid(p, "app") == std::optional<int64_t>(1000));  // the first line wins
-  CHECK(PasswdUid(p, "last") == std::optional<int64_t>(42));   // no trailing newline
-  CHECK_FALSE(PasswdUid(p, "bad").has_value());
-  CHECK_FALSE(PasswdUid(p, "neg").has_value());
-  CHECK_FALSE(PasswdUid(p, "short").has_value());
-  CHECK_FALSE(PasswdUid(p, "ap").has_value());
-  CHECK_FALSE(PasswdUid("", "root").has_value());
+TEST_CASE("PasswdLayerScanner: within a layer the last entry for etc/passwd wins") {
+  const std::string first = "app:x:1000:1000::/home/app:/bin/sh\n";
+  const std::string last = "app:x:0:0::/root:/bin/sh\n";
+  std::string got;
+  CHECK(Scan(Tar({{"etc/passwd", first}, {"usr/pad", std::string(9000, 'p')}, {"etc/passwd", last}}),
+             Compression::kNone, &got, 100) == State::kFound);
+  CHECK(got == last);
+  // The same path spelled differently is the same file.
+  CHECK(Scan(Gzip(Tar({{"etc/passwd", first}, {"./etc/passwd", last}})), Compression::kGzip, &got) == State::kFound);
+  CHECK(got == last);
+  CHECK(Scan(Tar({{"/etc/passwd", first}, {"etc//x/../passwd", last}}), Compression::kNone, &got) == State::kFound);
+  CHECK(got == last);
+  // A later link or directory in its place is what the container gets: not readable.
+  CHECK(Scan(Tar({{"etc/passwd", first}, {"etc/passwd", "", '2'}}), Compression::kNone) == State::kError);
+  // A later non-directory /etc removes it, and hides the lower layers' too.
+  CHECK(Scan(Tar({{"etc/passwd", first}, {"etc", "", '2'}}), Compression::kNone) == State::kHidden);
+  // A whiteout in the same layer applies to lower layers only.
+  CHECK(Scan(Tar({{"etc/passwd", first}, {"etc/.wh.passwd", ""}}), Compression::kNone, &got) == State::kFound);
+  CHECK(got == first);
+  CHECK(Scan(Tar({{".wh..wh..opq", ""}}), Compression::kNone) == State::kHidden);
+}
+
+// A raw header with a chosen magic, prefix field and size, for the name rules of archive/tar.
+std::string RawHeader(const std::string& name, const std::string& prefix, const char* magic8,
+                      uint64_t size, char type) {
+  std::string h = Header(name, size, type);
+  std::memcpy(&h[257], magic8, 8);
+  std::memset(&h[345], 0, 155);
+  std::memcpy(&h[345], prefix.data(), prefix.size());
+  std::memset(&h[148], ' ', 8);
+  unsigned sum = 0;
+  for (unsigned char c : h) sum += c;
+  std::memcpy(&h[148], Octal(sum, 7).data(), 7);
+  return h;
+}
+
+TEST_CASE("PasswdLayerScanner: names as Go's archive/tar reads them") {
+  std::string got;
+  // POSIX ustar: prefix + "/" + name.
+  const std::string ustar = RawHeader("passwd", "etc", "ustar\0" "00", kPasswd.size(), '0') + Padded(kPasswd) +
+                            std::string(1024, '\0');
+  CHECK(Scan(ustar, Compression::kNone, &got) == State::kFound);
+  // GNU headers have no prefix: the same bytes there are not part of the name.
+  const std::string gnu = RawHeader("passwd", "etc", "ustar  \0", kPasswd.size(), '0') + Padded(kPasswd) +
+                          std::string(1024, '\0');
+  CHECK(Scan(gnu, Compression::kNone) == State::kAbsent);
+  const std::string gnu_full = RawHeader("etc/passwd", "junk", "ustar  \0", kPasswd.size(), '0') +
+                               Padded(kPasswd) + std::string(1024, '\0');
+  CHECK(Scan(gnu_full, Compression::kNone, &got) == State::kFound);
+  // A PAX path longer than 100 bytes that cleans to etc/passwd.
+  const std::string long_path = "./" + std::string(60, 'a') + "/../" + std::string(60, 'b') + "/../etc/passwd";
+  const std::string record = " path=" + long_path + "\n";
+  const std::string pax_data = std::to_string(record.size() + 3) + record;
+  REQUIRE(pax_data.size() == record.size() + 3);
+  CHECK(Scan(Tar({{"PaxHeaders/x", pax_data, 'x'}, {"short", kPasswd}}), Compression::kNone, &got) == State::kFound);
+  // A GNU long name (written by Tar() for paths over 100 bytes) of the same path.
+  CHECK(Scan(Tar({{long_path, kPasswd}}), Compression::kNone, &got) == State::kFound);
+  // TypeRegA with a trailing slash is a directory.
+  CHECK(Scan(Tar({{"etc/passwd/", "", '\0'}}), Compression::kNone) == State::kError);
+}
+
+TEST_CASE("PasswdLayerScanner: data lengths as Go's archive/tar reads them") {
+  const std::string root = "app:x:0:0::/:/bin/sh\n";
+  // A directory whose size field claims 1024 bytes carries no data: the next block is a header.
+  const std::string hidden = Header("etc/passwd", root.size(), '0') + Padded(root);
+  const std::string dir = Header("srv/", hidden.size(), '5') + hidden + std::string(1024, '\0');
+  std::string got;
+  CHECK(Scan(dir, Compression::kNone, &got) == State::kFound);
+  CHECK(got == root);
+  // A PAX size overrides the header's: the entry's data holds what looks like a header.
+  const std::string record = "size=" + std::to_string(hidden.size()) + "\n";
+  const std::string pax_data = std::to_string(record.size() + 3) + " " + record;
+  const std::string with_size = Header("PaxHeaders/x", pax_data.size(), 'x') + Padded(pax_data) +
+                                Header("srv/blob", 0, '0') + hidden + std::string(1024, '\0');
+  CHECK(Scan(with_size, Compression::kNone) == State::kAbsent);
+  // Malformed PAX records and sparse files are refused rather than guessed.
+  CHECK(Scan(Tar({{"PaxHeaders/x", "99 path=etc/passwd\n", 'x'}, {"a", "b"}}), Compression::kNone) == State::kError);
+  CHECK(Scan(Tar({{"PaxHeaders/x", "22 GNU.sparse.major=1\n", 'x'}, {"a", "b"}}), Compression::kNone) == State::kError);
+  CHECK(Scan(Tar({{"etc/passwd", kPasswd, 'S'}}), Compression::kNone) == State::kError);
+}
+
+TEST_CASE("FindPasswdEntry: read as the runtimes read it") {
+  struct Row {
+    const char* passwd;
+    const char* name;
+    PasswdEntry::Kind kind;
+    int64_t uid;
+  };
+  using K = PasswdEntry::Kind;
+  const std::vector<Row> rows = {
+      {"root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/:\n", "app", K::kFound, 1000},
+      {"app:x:1000:1::/:\napp:x:0:0::/:\n", "app", K::kFound, 1000},      // the first line wins
+      {"app:x:0:0::/:\napp:x:1000:1::/:\n", "app", K::kFound, 0},
+      {"  app:x:0:0::/:\napp:x:1000:1::/:\n", "app", K::kFound, 0},       // trimmed
+      {"\tapp:x:0:0::/:\r\napp:x:1000:1::/:\n", "app", K::kFound, 0},
+      {"\xc2\xa0" "app:x:0:0::/:\napp:x:1000:1::/:\n", "app", K::kFound, 0},  // U+00A0 is space
+      {"\n\n   \napp:x:7:7::/:", "app", K::kFound, 7},                     // blank lines, no final \n
+      {"app:x\n", "app", K::kFound, 0},                                  // no uid field
+      {"app\n", "app", K::kFound, 0},
+      {"app:x::1::/:\n", "app", K::kFound, 0},                           // empty uid
+      {"app:x:1e3:1::/:\n", "app", K::kFound, 0},                        // not an integer
+      {"app:x: 1000:1::/:\n", "app", K::kFound, 0},
+      {"app:x:0x10:1::/:\n", "app", K::kFound, 0},
+      {"app:x:+1000:1::/:\n", "app", K::kFound, 1000},                   // Atoi takes a sign
+      {"app:x:-1:1::/:\n", "app", K::kFound, -1},
+      {"app:x:99999999999999999999:1::/:\n", "app", K::kFound, INT64_MAX},  // clamped by Atoi
+      {"app :x:0:0::/:\napp:x:1000:1::/:\n", "app", K::kFound, 1000},     // "app " is another name
+      {"# app:x:0:0\napp:x:5:5::/:\n", "app", K::kFound, 5},
+      {"root:x:0:0::/root:/bin/sh\n", "ghost", K::kAbsent, 0},
+      {"", "app", K::kAbsent, 0},
+      {"apple:x:0:0::/:\n", "app", K::kAbsent, 0},
+  };
+  for (const Row& r : rows) {
+    INFO(r.passwd);
+    const PasswdEntry e = FindPasswdEntry(r.passwd, r.name);
+    CHECK(e.kind == r.kind);
+    CHECK(e.uid == r.uid);
+  }
+  // A line of 64 KiB (with its newline) makes the file unreadable, even after the match.
+  const std::string ok_line = "app:x:1000:1::/:\nx:" + std::string(65536 - 3, 'y') + "\n";
+  CHECK(FindPasswdEntry(ok_line, "app").kind == K::kFound);
+  const std::string long_line = "app:x:1000:1::/:\nx:" + std::string(65536 - 2, 'y') + "\n";
+  const PasswdEntry e = FindPasswdEntry(long_line, "app");
+  CHECK(e.kind == K::kUnreadable);
+  CHECK(e.error.find("64 KiB") != std::string::npos);
 }
 
 }  // namespace

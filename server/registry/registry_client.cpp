@@ -117,7 +117,9 @@ Fetched<PlatformUser> UserOf(RegistrySession& session, const std::string& reposi
   out.platform = std::move(platform);
   out.user = user.value();
   const policy::ImageUser parsed = policy::ParseImageUser(out.user);
-  if (settings.resolve_names && parsed.kind == policy::ImageUser::Kind::kName && parsed.name != "root") {
+  // Windows accounts are not in an /etc/passwd (and Windows layers are large): not looked up.
+  const bool windows = out.platform.rfind("windows/", 0) == 0;
+  if (settings.resolve_names && parsed.kind == policy::ImageUser::Kind::kName && parsed.name != "root" && !windows) {
     ResolveNamedUser(session, repository, manifest.layers, parsed.name, settings.layer_byte_cap, &out);
   }
   return out;

@@ -292,11 +292,17 @@ TEST_CASE("RegistryClient: named users through the image's /etc/passwd") {
   rig.registry.AddImage("team/ghost", "1.0", "ghost", {GzipTarWith("etc/passwd", passwd)});
   auto ghost = rig.Fetch("team/ghost", "1.0");
   CHECK_FALSE(ghost.value().users[0].name_uid.has_value());
-  CHECK(ghost.value().users[0].passwd_note == "its /etc/passwd has no user ghost");
+  CHECK(ghost.value().users[0].passwd_note ==
+        "USER ghost is not in the image's /etc/passwd; the container would not start");
   // A top-layer whiteout hides the base layer's file.
   rig.registry.AddImage("team/wh", "1.0", "app",
                         {GzipTarWith("etc/passwd", passwd), GzipTarWith("etc/.wh.passwd", "")});
-  CHECK(rig.Fetch("team/wh", "1.0").value().users[0].passwd_note == "the image has no /etc/passwd");
+  CHECK(rig.Fetch("team/wh", "1.0").value().users[0].passwd_note ==
+        "the image has no /etc/passwd; the container would not start");
+  // Within one layer the last copy of etc/passwd is the one extraction leaves.
+  const std::string twice = GzipTar({{"etc/passwd", "app:x:1000:1000::/:\n"}, {"etc/passwd", "app:x:0:0::/:\n"}});
+  rig.registry.AddImage("team/twice", "1.0", "app", {twice});
+  CHECK(rig.Fetch("team/twice", "1.0").value().users[0].name_uid == std::optional<int64_t>(0));
   // Numeric users and root are not looked up.
   const size_t before = rig.registry.Log().size();
   rig.registry.AddImage("team/num", "1.0", "1000", {GzipTarWith("etc/passwd", passwd)});
@@ -306,7 +312,7 @@ TEST_CASE("RegistryClient: named users through the image's /etc/passwd") {
   rig.settings.layer_byte_cap = 100;
   auto capped = rig.Fetch("team/app", "1.0");
   CHECK_FALSE(capped.value().users[0].name_uid.has_value());
-  CHECK_MESSAGE(Has(capped.value().users[0].passwd_note, "layer cap"), capped.value().users[0].passwd_note);
+  CHECK_MESSAGE(Has(capped.value().users[0].passwd_note, "layer byte cap"), capped.value().users[0].passwd_note);
   // Not asked: names are left alone.
   rig.settings.resolve_names = false;
   rig.settings.layer_byte_cap = 64 << 20;

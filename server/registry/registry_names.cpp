@@ -2,7 +2,8 @@
 // Layers are read top first, because the top-most layer that holds (or hides) /etc/passwd is
 // the one the container sees; each layer is streamed through PasswdLayerScanner and hashed,
 // and only a layer whose digest matches is believed. The byte cap counts compressed bytes over
-// all layers read; past it the name stays unresolved (assumed non-root, with a warning).
+// all layers read; past it the name stays unresolved, which the policy takes as an unknown user
+// (fail closed), as it does every other reason the uid is not found (the note says which).
 #include <algorithm>
 #include <memory>
 
@@ -16,7 +17,26 @@ namespace rootgate::server {
 namespace {
 
 std::string CapNote(uint64_t cap) {
-  return "its /etc/passwd was not read within the " + std::to_string(cap >> 20) + " MiB layer cap";
+  return "its /etc/passwd was not reached within the " + std::to_string(cap >> 20) +
+         " MiB layer byte cap (--named-user-max-bytes)";
+}
+
+std::string NoPasswdNote() { return "the image has no /etc/passwd; the container would not start"; }
+
+// Sets out->name_uid or out->passwd_note from the passwd text, as the runtime would read it.
+void FromPasswd(std::string_view passwd, const std::string& name, PlatformUser* out) {
+  const PasswdEntry entry = FindPasswdEntry(passwd, name);
+  switch (entry.kind) {
+    case PasswdEntry::Kind::kFound:
+      out->name_uid = entry.uid;
+      return;
+    case PasswdEntry::Kind::kAbsent:
+      out->passwd_note = "USER " + CutUtf8(name, 80) + " is not in the image's /etc/passwd; the container would not start";
+      return;
+    case PasswdEntry::Kind::kUnreadable:
+      out->passwd_note = entry.error + "; the container would not start";
+      return;
+  }
 }
 
 enum class LayerVerdict { kFound, kHidden, kAbsent, kGiveUp };
@@ -87,11 +107,10 @@ void ResolveNamedUser(RegistrySession& session, const std::string& repository,
     const uint64_t budget = byte_cap > used ? byte_cap - used : 0;
     switch (ScanLayer(session, repository, *it, budget, byte_cap, &passwd, &note, &used)) {
       case LayerVerdict::kFound:
-        out->name_uid = PasswdUid(passwd, name);
-        if (!out->name_uid) out->passwd_note = "its /etc/passwd has no user " + name;
+        FromPasswd(passwd, name, out);
         return;
       case LayerVerdict::kHidden:
-        out->passwd_note = "the image has no /etc/passwd";
+        out->passwd_note = NoPasswdNote();
         return;
       case LayerVerdict::kGiveUp:
         out->passwd_note = note;
@@ -100,7 +119,7 @@ void ResolveNamedUser(RegistrySession& session, const std::string& repository,
         break;
     }
   }
-  out->passwd_note = "the image has no /etc/passwd";
+  out->passwd_note = NoPasswdNote();
 }
 
 }  // namespace rootgate::server

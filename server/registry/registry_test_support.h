@@ -39,24 +39,28 @@ class FakeDns final : public HostResolver {
   }
 };
 
-// A gzip-compressed tar holding one regular file (ustar header, checksum filled in).
-inline std::string GzipTarWith(const std::string& path, const std::string& content) {
-  std::string h(512, '\0');
-  std::memcpy(&h[0], path.data(), std::min<size_t>(path.size(), 99));
+// A gzip-compressed tar of regular files, in order (ustar headers, checksums filled in).
+inline std::string GzipTar(const std::vector<std::pair<std::string, std::string>>& files) {
   auto octal = [](uint64_t v, size_t width) {
     std::string s(width - 1, '0');
     for (size_t i = width - 1; i-- > 0 && v; v >>= 3) s[i] = static_cast<char>('0' + (v & 7));
     return s;
   };
-  std::memcpy(&h[100], octal(0644, 8).data(), 7);
-  std::memcpy(&h[124], octal(content.size(), 12).data(), 11);
-  h[156] = '0';
-  std::memcpy(&h[257], "ustar", 5);
-  std::memset(&h[148], ' ', 8);
-  unsigned sum = 0;
-  for (unsigned char c : h) sum += c;
-  std::memcpy(&h[148], octal(sum, 7).data(), 6);
-  std::string tar = h + content + std::string((512 - content.size() % 512) % 512, '\0') + std::string(1024, '\0');
+  std::string tar;
+  for (const auto& [path, content] : files) {
+    std::string h(512, '\0');
+    std::memcpy(&h[0], path.data(), std::min<size_t>(path.size(), 99));
+    std::memcpy(&h[100], octal(0644, 8).data(), 7);
+    std::memcpy(&h[124], octal(content.size(), 12).data(), 11);
+    h[156] = '0';
+    std::memcpy(&h[257], "ustar", 5);
+    std::memset(&h[148], ' ', 8);
+    unsigned sum = 0;
+    for (unsigned char c : h) sum += c;
+    std::memcpy(&h[148], octal(sum, 7).data(), 6);
+    tar += h + content + std::string((512 - content.size() % 512) % 512, '\0');
+  }
+  tar += std::string(1024, '\0');
   z_stream z{};
   deflateInit2(&z, Z_BEST_SPEED, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY);
   std::string out(deflateBound(&z, tar.size()) + 64, '\0');
@@ -68,6 +72,11 @@ inline std::string GzipTarWith(const std::string& path, const std::string& conte
   out.resize(z.total_out);
   deflateEnd(&z);
   return out;
+}
+
+// A gzip-compressed tar holding one regular file.
+inline std::string GzipTarWith(const std::string& path, const std::string& content) {
+  return GzipTar({{path, content}});
 }
 
 class FakeRegistry final : public RegistryTransport {
