@@ -4,8 +4,13 @@
 //      see one manifest fetch (the test script counts it in the registry's access log);
 //   2. the decision latency of a Pod CREATE with its image cached, against the same decision
 //      with the image user given statically: what the lookup path adds;
-//   3. uncached lookups: the cache cleared before each.
-// usage: rootgate_registry_bench --image REF [--concurrency N] [--iterations N] [registry flags]
+//   3. uncached lookups: the cache cleared before each;
+//   4. multi-platform images (--index REF, repeatable: e.g. a 2- and a 6-platform index): the
+//      decision cold (nothing cached), with only the index fetched again (its platform manifests
+//      cached by digest, as after a tag's TTL), and cached, each against the single-platform
+//      --image; the cached ratio is what issue 19 bounds (within 2x).
+// usage: rootgate_registry_bench --image REF [--single REF] [--index REF]... [--concurrency N]
+//        [--iterations N] [registry flags]
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -102,12 +107,60 @@ void Latency(server::ImageResolver& resolver, const std::string& image, int iter
   (void)sink;
 }
 
+// What one decision on a Pod running `image` costs: cached, cold, and with the index fetched
+// again while its platform manifests stay cached by digest.
+struct Costs {
+  Ns cached, cold, refetch;
+};
+
+Costs Measure(server::ImageResolver& resolver, const std::string& image, int iterations) {
+  const server::SteadyClock clock;
+  const policy::Policy policy;
+  const policy::Request req = PodCreate(image);
+  const policy::Plan plan = policy::PlanRequest(req, policy);
+  volatile bool sink = false;
+  auto decide = [&] {
+    sink = server::DecidePlanWithLookups(plan, req, policy, resolver, clock.Now() + std::chrono::seconds(10), clock).allowed;
+  };
+  decide();  // fill the cache
+  Costs c;
+  c.cached = Median(iterations, decide);
+  const int runs = std::max(5, iterations / 1000);
+  c.cold = Median(runs, [&] {
+    resolver.ClearCache(true);
+    decide();
+  });
+  c.refetch = Median(runs, [&] {
+    resolver.ClearCache(false);
+    decide();
+  });
+  (void)sink;
+  return c;
+}
+
+void MultiPlatform(server::ImageResolver& resolver, const std::string& single,
+                   const std::vector<std::string>& indexes, int iterations) {
+  const Costs base = Measure(resolver, single, iterations);
+  std::printf("multi-platform: single-platform %s: cached %.2f us, cold %.3f ms\n", single.c_str(),
+              base.cached.count() / 1e3, base.cold.count() / 1e6);
+  for (const std::string& index : indexes) {
+    const Costs c = Measure(resolver, index, iterations);
+    std::printf("multi-platform: %s: cached %.2f us (%.2fx single-platform), cold %.3f ms (%.2fx), "
+                "index fetched again with platform manifests cached by digest %.3f ms (%.2fx)\n",
+                index.c_str(), c.cached.count() / 1e3, double(c.cached.count()) / base.cached.count(),
+                c.cold.count() / 1e6, double(c.cold.count()) / base.cold.count(), c.refetch.count() / 1e6,
+                double(c.refetch.count()) / base.cold.count());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   server::RegistryOptions options;
   std::string image;
+  std::vector<std::string> indexes;
+  std::string single;  // the single-platform image the indexes are compared with (default --image)
   int concurrency = 100, iterations = 20000;
   for (size_t i = 0; i < args.size(); ++i) {
     auto consumed = server::ConsumeRegistryFlag(args, &i, &options);
@@ -118,12 +171,16 @@ int main(int argc, char** argv) {
     if (consumed.value()) continue;
     if (args[i] == "--image" && i + 1 < args.size()) {
       image = args[++i];
+    } else if (args[i] == "--single" && i + 1 < args.size()) {
+      single = args[++i];
+    } else if (args[i] == "--index" && i + 1 < args.size()) {
+      indexes.push_back(args[++i]);
     } else if (args[i] == "--concurrency" && i + 1 < args.size()) {
       concurrency = std::stoi(args[++i]);
     } else if (args[i] == "--iterations" && i + 1 < args.size()) {
       iterations = std::stoi(args[++i]);
     } else {
-      std::cerr << "usage: rootgate_registry_bench --image REF [--concurrency N] [--iterations N] "
+      std::cerr << "usage: rootgate_registry_bench --image REF [--single REF] [--index REF]... [--concurrency N] [--iterations N] "
                    "[registry flags]\n";
       return 2;
     }
@@ -140,5 +197,6 @@ int main(int argc, char** argv) {
   }
   Coalescing(*resolver.value(), image, concurrency);
   Latency(*resolver.value(), image, iterations);
+  if (!indexes.empty()) MultiPlatform(*resolver.value(), single.empty() ? image : single, indexes, iterations);
   return 0;
 }
