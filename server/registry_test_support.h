@@ -126,10 +126,10 @@ class FakeRegistry final : public RegistryTransport {
     nlohmann::json idx = {{"schemaVersion", 2}, {"mediaType", kOciIndexType}, {"manifests", nlohmann::json::array()}};
     for (const auto& [platform, digest] : entries) {
       const Platform p = ParsePlatform(platform).value();
-      nlohmann::json platform = {{"os", p.os}, {"architecture", p.architecture}};
-      if (!p.variant.empty()) platform["variant"] = p.variant;
+      nlohmann::json where = {{"os", p.os}, {"architecture", p.architecture}};
+      if (!p.variant.empty()) where["variant"] = p.variant;
       idx["manifests"].push_back({{"mediaType", kOciManifestType}, {"digest", digest}, {"size", 1},
-                                  {"platform", platform}});
+                                  {"platform", where}});
     }
     return AddManifest(repo, tag, idx.dump(), std::string(kOciIndexType));
   }
