@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "policy/image_ref.h"
+#include "policy/platform_fact.h"
 #include "policy/rules/rule.h"
 #include "policy/utf8.h"
 
@@ -49,7 +50,7 @@ bool NeedsImageUser(const EffectiveContainer& ec) {
 }
 
 void ResolveImageUser(const ImageNames& names, const ImageFacts& facts, const Policy& policy,
-                      EffectiveContainer* ec) {
+                      const WorkloadView& view, EffectiveContainer* ec) {
   ec->image_display = names.normalised.value_or(std::string(names.written));
   if (!names.normalised) {
     ec->unknown_reason = names.parse_error;
@@ -62,6 +63,8 @@ void ResolveImageUser(const ImageNames& names, const ImageFacts& facts, const Po
     return;
   }
   std::optional<ImageFact> fact = facts.Find(names.written);
+  // A multi-platform image: the entries this pod can land on, the most privileged applying.
+  if (fact && !fact->platforms.empty()) fact = FactForPod(*fact, &view.placement, view.windows);
   if (!fact) {
     ec->unknown_reason = "no image facts; registry lookups are off";
     return;
@@ -122,7 +125,7 @@ std::vector<EffectiveContainer> EffectiveContainers(const WorkloadView& view,
     }
     ImageNames names = NamesOf(c.image);
     if (image_exemptions && MatchesImage(policy.exemptions.images, names)) continue;
-    if (needs_user) ResolveImageUser(names, facts, policy, &ec);
+    if (needs_user) ResolveImageUser(names, facts, policy, view, &ec);
     out.push_back(std::move(ec));
   }
   return out;

@@ -10,15 +10,18 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
+
+#include "policy/platform.h"
 
 namespace rootgate::policy {
+
+struct PlatformFact;
 
 struct ImageFact {
   ImageFact() = default;
   ImageFact(bool known_, std::string user_, std::string source_, std::string reason_,
-            std::optional<int64_t> name_uid_ = std::nullopt)
-      : known(known_), user(std::move(user_)), source(std::move(source_)),
-        reason(std::move(reason_)), name_uid(name_uid_) {}
+            std::optional<int64_t> name_uid_ = std::nullopt);
 
   bool known = false;
   std::string user;    // config.User when known ("" = the image sets no USER)
@@ -30,7 +33,23 @@ struct ImageFact {
   // When `user` is a name whose uid was looked for and not found: why, e.g. "the image's
   // /etc/passwd has no user ghost; the container would not start".
   std::string name_note;
+  // A multi-platform image (an OCI index or Docker manifest list): one fact per platform looked
+  // at, in index order; the fields above then only say where the index came from (`source`).
+  // The evaluator judges the entries a pod can land on (platform_fact.h). Empty otherwise.
+  std::vector<PlatformFact> platforms;
 };
+
+// One platform of a multi-platform image. `platform` is empty (os "") for an index entry that
+// names no platform: such an entry matches every node.
+struct PlatformFact {
+  Platform platform;
+  ImageFact fact;
+};
+
+inline ImageFact::ImageFact(bool known_, std::string user_, std::string source_, std::string reason_,
+                            std::optional<int64_t> name_uid_)
+    : known(known_), user(std::move(user_)), source(std::move(source_)),
+      reason(std::move(reason_)), name_uid(name_uid_) {}
 
 class ImageFacts {
  public:

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "policy/platform.h"
 #include "policy/result.h"
 #include "policy/rule_id.h"
 
@@ -98,6 +99,9 @@ struct Policy {
   OnTimeout on_timeout = OnTimeout::kDeny;
   RegistryPolicy registries;
   NamedUsers named_users = NamedUsers::kResolve;
+  // The platforms the cluster's nodes have (nodePlatforms); empty: not named, any platform. Only
+  // these entries of a multi-platform image are looked up (the --platform flag overrides it).
+  std::vector<Platform> node_platforms;
 
   // The mode and rule actions for a namespace after namespace overrides (first match wins).
   void ForNamespace(std::string_view ns, Mode* mode, RuleActions* rules) const;

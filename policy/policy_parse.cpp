@@ -194,6 +194,13 @@ std::string ReadHostPattern(const YAML::Node& n, const std::string& field) {
   return s;
 }
 
+// A platform of the cluster's nodes: os/arch[/variant].
+Platform ReadPlatform(const YAML::Node& n, const std::string& field) {
+  auto p = ParsePlatform(ReadString(n, field));
+  if (!p) Fail(n, field, p.error());
+  return p.value();
+}
+
 std::vector<std::string> ReadHostPatterns(const YAML::Node& n, const std::string& field) {
   return ReadList<std::string>(n, field, &ReadHostPattern);
 }
@@ -285,6 +292,8 @@ Policy ReadPolicy(const YAML::Node& root) {
        {"allowedUIDRanges",
         [&](auto& v, auto& f) { p.allowed_uid_ranges = ReadList<UidRange>(v, f, &ReadUidRange); }},
        {"registries", [&](auto& v, auto& f) { ReadRegistries(v, f, &p.registries); }},
+       {"nodePlatforms",
+        [&](auto& v, auto& f) { p.node_platforms = ReadList<Platform>(v, f, &ReadPlatform); }},
        {"namedUsers",
         [&](auto& v, auto& f) {
           const std::string s = ReadString(v, f);

@@ -290,8 +290,19 @@ registries:
   CHECK(BuiltinDefaultPolicy().registries.insecure.empty());
 }
 
+TEST_CASE("ParsePolicy: nodePlatforms, the platforms the cluster's nodes have") {
+  auto parsed = ParsePolicy("nodePlatforms: [linux/amd64, linux/arm/v7, windows/amd64]\n");
+  REQUIRE_MESSAGE(parsed.ok(), (parsed.ok() ? "" : parsed.error()));
+  CHECK(parsed.value().node_platforms ==
+        std::vector<Platform>{{"linux", "amd64", ""}, {"linux", "arm", "v7"}, {"windows", "amd64", ""}});
+  CHECK(BuiltinDefaultPolicy().node_platforms.empty());  // not named: any platform
+}
+
 TEST_CASE("ParsePolicy: registry errors name the line and the field") {
   const std::vector<BadRow> rows = {
+      {"nodePlatforms entry without arch", "mode: warn\nnodePlatforms: [linux]\n", "line 2",
+       "nodePlatforms[0]: platform \"linux\""},
+      {"nodePlatforms not a list", "nodePlatforms: linux/amd64\n", "line 1", "nodePlatforms"},
       {"bad namedUsers", "mode: warn\nnamedUsers: lookup\n", "line 2", "namedUsers"},
       {"unknown registries field", "registries:\n  allowed: [a]\n", "line 2",
        "registries.allowed"},

@@ -162,6 +162,9 @@ std::optional<Error> ReadPodSpec(const json& spec, WorkloadView* view) {
     if (auto e = ReadOptional(*os, "name", view->spec_path + ".os", &os_name)) return e;
     view->windows = os_name == "windows";
   }
+  auto placement = ReadPlacement(spec, view->spec_path);
+  if (!placement) return Error{placement.error()};
+  view->placement = std::move(placement).value();
   if (auto e = ReadContainers(spec, "initContainers", ContainerKind::kInit, view)) return e;
   if (auto e = ReadContainers(spec, "containers", ContainerKind::kRegular, view)) return e;
   return ReadContainers(spec, "ephemeralContainers", ContainerKind::kEphemeral, view);

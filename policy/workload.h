@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "policy/placement.h"
 #include "policy/result.h"
 
 namespace rootgate::policy {
@@ -49,6 +50,7 @@ struct WorkloadView {
   bool windows = false;                  // spec.os.name == "windows"
   std::optional<bool> host_users;        // spec.hostUsers
   std::string runtime_class_name;        // spec.runtimeClassName
+  Placement placement;                   // spec.nodeSelector, required node affinity
   std::vector<ContainerView> containers;  // init, then regular, then ephemeral
   const nlohmann::json* pod_spec = nullptr;  // points into the object the view was built from
 };

@@ -235,7 +235,13 @@ TEST_CASE("the pruned decoder decides like the full-tree one for every field the
       {"initContainers", {{{"name", "init"}, {"image", "busybox"}, {"restartPolicy", "Always"}}}},
       {"containers", {{{"name", "app"}, {"image", "ghcr.io/o/app:1"}, {"resources", {{"limits", {{"cpu", "1"}}}}},
                        {"securityContext", {{"runAsUser", 1000}, {"allowPrivilegeEscalation", false}}}}}},
-      {"volumes", {{{"name", "v"}, {"emptyDir", json::object()}}}}};
+      {"volumes", {{{"name", "v"}, {"emptyDir", json::object()}}}},
+      {"nodeSelector", {{"kubernetes.io/arch", "amd64"}, {"disk", "ssd"}}}};
+  const json arch_not_in = {
+      {"nodeAffinity",
+       {{"requiredDuringSchedulingIgnoredDuringExecution",
+         {{"nodeSelectorTerms",
+           {{{"matchExpressions", {{{"key", "kubernetes.io/arch"}, {"operator", "NotIn"}, {"values", {"amd64"}}}}}}}}}}}}};
   // Each edit changes one field the decision reads (or, last, ones it does not read).
   const std::vector<std::pair<json::json_pointer, json>> edits = {
       {json::json_pointer("/securityContext/runAsNonRoot"), false},
@@ -260,11 +266,26 @@ TEST_CASE("the pruned decoder decides like the full-tree one for every field the
       {json::json_pointer("/containers/1"), "not a container"},
       {json::json_pointer("/containers"), {{"k", "v"}}},
       {json::json_pointer("/ephemeralContainers"), {{{"name", "dbg"}, {"image", "busybox"}}}},
+      {json::json_pointer("/nodeSelector/kubernetes.io~1arch"), "arm64"},
+      {json::json_pointer("/nodeSelector/kubernetes.io~1os"), "windows"},
+      {json::json_pointer("/nodeSelector"), 5},
+      {json::json_pointer("/affinity"), arch_not_in},
+      {json::json_pointer("/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution/nodeSelectorTerms"),
+       {{{"matchExpressions", {{{"key", "kubernetes.io/arch"}, {"operator", "Near"}}}}}}},
+      {json::json_pointer("/affinity/nodeAffinity/requiredDuringSchedulingIgnoredDuringExecution"), "x"},
+      {json::json_pointer("/affinity/nodeAffinity/preferredDuringSchedulingIgnoredDuringExecution"), "x"},  // not read
+      {json::json_pointer("/affinity/podAffinity"), "x"},                                                    // not read
       {json::json_pointer("/containers/0/resources/limits/cpu"), "2"},  // not read
       {json::json_pointer("/volumes/0/name"), "w"},                     // not read
   };
-  const policy::NoImageFacts facts;
-  auto policy = policy::ParsePolicy("preset: pss-restricted\n");
+  // busybox is a multi-platform image whose arm64 entry runs as root: the pod's platform
+  // constraints change the decision.
+  policy::ImageFactMap facts;
+  policy::ImageFact busybox{false, "", "registry docker.io", ""};
+  busybox.platforms = {{policy::Platform{"linux", "amd64", ""}, {true, "1000", "registry docker.io", ""}},
+                       {policy::Platform{"linux", "arm64", ""}, {true, "0", "registry docker.io", ""}}};
+  facts.Set("busybox", busybox);
+  auto policy = policy::ParsePolicy("preset: pss-restricted\nrules:\n  rootUser: deny\n");
   REQUIRE(policy.ok());
   for (const char* kind : {"Pod", "Deployment", "CronJob", "PodTemplate"}) {
     for (const auto& [pointer, value] : edits) {

@@ -167,15 +167,134 @@ expect_eq "resolve: admin is uid 0" "$(verdicts <<<"$out" | grep '^admin ')" "ad
 expect_contains "resolve: admin message" "$(message_of admin)" "uid 0 in its /etc/passwd"
 expect_contains "resolve: runAsNonRoot names the uid" "$(message_of app-nonroot)" 'numeric UID of "app" (1000)'
 
-# --- 3. platforms ---------------------------------------------------------------------------
+# --- 3. platforms: --platform names the nodes' platforms -------------------------------------
 pod multi "$plain/team/multi:1" >"$work/multi.yaml"
 run_check --allow-registry "$plain" --insecure-registry "$plain" --platform linux/arm64 "$work/multi.yaml"
-expect_eq "arm64 only" "$(verdicts <<<"$out")" "multi allow  "
+expect_eq "arm64 nodes only" "$(verdicts <<<"$out")" "multi allow  "
 run_check --allow-registry "$plain" --insecure-registry "$plain" --platform linux/amd64,linux/arm64 "$work/multi.yaml"
-expect_eq "both platforms" "$(verdicts <<<"$out")" "multi deny rootUser "
-expect_contains "platforms disagree" "$(message_of multi)" "its platforms disagree: linux/amd64 has no USER, linux/arm64 has USER \"1000\"; the most privileged (linux/amd64) applies"
+expect_eq "amd64 and arm64 nodes" "$(verdicts <<<"$out")" "multi deny rootUser "
+expect_contains "amd64 runs as root" "$(message_of multi)" "linux/amd64 runs as root (of linux/amd64, linux/arm64, the most privileged applies)"
 run_check --allow-registry "$plain" --insecure-registry "$plain" --platform linux/s390x "$work/multi.yaml"
-expect_contains "no such platform" "$(message_of multi)" "no manifest for linux/s390x in the index"
+expect_eq "s390x nodes: unknown" "$(verdicts <<<"$out")" "multi deny unknownUser "
+expect_contains "no such platform" "$(message_of multi)" "no manifest for linux/s390x in the index (it has linux/amd64, linux/arm64)"
+
+# --- 3a. multi-platform images judged for the platforms each pod can land on (issue 19) ------
+# Platform images pushed by tag into team/mp (OCI) and team/mpd (Docker v2s2), then indexes
+# written for the purpose and PUT as an OCI index or a Docker manifest list.
+mk_plat() { # tag os arch user
+  umoci new --image "$oci:$1" >/dev/null
+  local user=()
+  [ -n "$4" ] && user=(--config.user "$4")
+  umoci config --image "$oci:$1" "${user[@]}" --os "$2" --architecture "$3" >/dev/null
+}
+mk_plat p-amd-1000 linux amd64 1000; mk_plat p-arm64-0 linux arm64 0; mk_plat p-arm64-1000 linux arm64 1000
+mk_plat p-arm-root linux arm ""; mk_plat p-arm-1000 linux arm 1000; mk_plat p-ppc-1000 linux ppc64le 1000
+mk_plat p-s390x-1000 linux s390x 1000; mk_plat p-386-1000 linux 386 1000
+mk_plat p-win-admin windows amd64 ContainerAdministrator; mk_plat p-win-user windows amd64 ContainerUser
+oci_manifest=application/vnd.oci.image.manifest.v1+json
+docker_manifest=application/vnd.docker.distribution.manifest.v2+json
+for t in p-amd-1000 p-arm64-0 p-arm64-1000 p-arm-root p-arm-1000 p-ppc-1000 p-s390x-1000 p-386-1000 p-win-admin p-win-user; do
+  push "$t" "$plain/team/mp:$t" --dest-tls-verify=false
+  push "$t" "$plain/team/mpd:$t" --dest-tls-verify=false --format v2s2
+done
+entry() { # repo tag manifest-type platform(os/arch[/variant]): an index entry for a pushed tag
+  local headers digest size
+  headers="$(curl -sI -H "Accept: $3" "http://$plain/v2/$1/manifests/$2")"
+  digest="$(grep -i '^docker-content-digest:' <<<"$headers" | tr -d '\r' | cut -d' ' -f2)"
+  size="$(grep -i '^content-length:' <<<"$headers" | tr -d '\r' | cut -d' ' -f2)"
+  IFS=/ read -r os arch variant <<<"$4"
+  jq -nc --arg t "$3" --arg d "$digest" --argjson s "$size" --arg os "$os" --arg arch "$arch" --arg v "${variant:-}" \
+    '{mediaType:$t, digest:$d, size:$s, platform:({os:$os, architecture:$arch} + (if $v == "" then {} else {variant:$v} end))}'
+}
+put_index() { # repo tag index-type manifest-type (platform=tag)...
+  local repo=$1 tag=$2 type=$3 mtype=$4; shift 4
+  local entries=()
+  for pt in "$@"; do entries+=("$(entry "$repo" "${pt#*=}" "$mtype" "${pt%%=*}")"); done
+  printf '%s\n' "${entries[@]}" | jq -sc --arg t "$type" '{schemaVersion:2, mediaType:$t, manifests:.}' >"$work/put.json"
+  curl -sf -X PUT -H "Content-Type: $type" --data-binary @"$work/put.json" \
+    "http://$plain/v2/$repo/manifests/$tag" >/dev/null || fail "PUT index $repo:$tag: $(cat "$work/put.json")"
+}
+oci_index=application/vnd.oci.image.index.v1+json
+docker_list=application/vnd.docker.distribution.manifest.list.v2+json
+put_index team/mp disagree $oci_index $oci_manifest linux/amd64=p-amd-1000 linux/arm64=p-arm64-0 windows/amd64=p-win-admin
+put_index team/mpd disagree $docker_list $docker_manifest linux/amd64=p-amd-1000 linux/arm64=p-arm64-0 windows/amd64=p-win-admin
+put_index team/mp agree $oci_index $oci_manifest linux/amd64=p-amd-1000 linux/arm64=p-arm64-1000 linux/arm/v7=p-arm-1000
+put_index team/mpd agree $docker_list $docker_manifest linux/amd64=p-amd-1000 linux/arm64=p-arm64-1000 linux/arm/v7=p-arm-1000
+put_index team/mp armv7 $oci_index $oci_manifest linux/amd64=p-amd-1000 linux/arm/v7=p-arm-root
+put_index team/mp win-user $oci_index $oci_manifest linux/amd64=p-arm-root windows/amd64=p-win-user
+put_index team/mp two $oci_index $oci_manifest linux/amd64=p-amd-1000 linux/arm64=p-arm64-1000
+put_index team/mp six $oci_index $oci_manifest linux/amd64=p-amd-1000 linux/arm64=p-arm64-1000 \
+  linux/arm/v7=p-arm-1000 linux/ppc64le=p-ppc-1000 linux/s390x=p-s390x-1000 linux/386=p-386-1000
+aff() { # operator value: required node affinity on kubernetes.io/arch
+  printf '{nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: kubernetes.io/arch, operator: %s, values: [%s]}]}]}}}' "$1" "$2"
+}
+ppod() { # name image [nodeSelector json] [affinity json] [os]
+  printf -- '---\napiVersion: v1\nkind: Pod\nmetadata: {name: %s, namespace: demo}\nspec:\n' "$1"
+  [ -n "${3:-}" ] && printf '  nodeSelector: %s\n' "$3"
+  [ -n "${4:-}" ] && printf '  affinity: %s\n' "$4"
+  [ -n "${5:-}" ] && printf '  os: {name: %s}\n' "$5"
+  printf '  containers:\n  - name: c\n    image: "%s"\n' "$2"
+}
+{
+  ppod oci-any "$plain/team/mp:disagree"
+  ppod oci-sel-amd64 "$plain/team/mp:disagree" '{kubernetes.io/arch: amd64}'
+  ppod oci-sel-arm64 "$plain/team/mp:disagree" '{kubernetes.io/arch: arm64, kubernetes.io/os: linux}'
+  ppod oci-in-amd64 "$plain/team/mp:disagree" "" "$(aff In amd64)"
+  ppod oci-notin-amd64 "$plain/team/mp:disagree" "" "$(aff NotIn amd64)"
+  ppod oci-notin-arm64 "$plain/team/mp:disagree" "" "$(aff NotIn arm64)"
+  ppod oci-s390x "$plain/team/mp:disagree" '{kubernetes.io/arch: s390x}'
+  ppod oci-windows "$plain/team/mp:disagree" "" "" windows
+  ppod list-any "$plain/team/mpd:disagree"
+  ppod list-sel-amd64 "$plain/team/mpd:disagree" '{kubernetes.io/arch: amd64}'
+  ppod list-in-arm64 "$plain/team/mpd:disagree" "" "$(aff In arm64)"
+  ppod oci-agree "$plain/team/mp:agree"
+  ppod list-agree "$plain/team/mpd:agree"
+  ppod armv7-any "$plain/team/mp:armv7"
+  ppod armv7-sel-amd64 "$plain/team/mp:armv7" '{kubernetes.io/arch: amd64}'
+  ppod winuser-linux "$plain/team/mp:win-user"
+  ppod winuser-windows "$plain/team/mp:win-user" "" "" windows
+} >"$work/mp.yaml"
+run_check --allow-registry "$plain" --insecure-registry "$plain" "$work/mp.yaml"
+expect_eq "multi-platform: verdicts" "$(verdicts <<<"$out")" "oci-any deny rootUser 
+oci-sel-amd64 allow  
+oci-sel-arm64 deny rootUser 
+oci-in-amd64 allow  
+oci-notin-amd64 deny rootUser 
+oci-notin-arm64 allow  
+oci-s390x deny unknownUser 
+oci-windows deny rootUser 
+list-any deny rootUser 
+list-sel-amd64 allow  
+list-in-arm64 deny rootUser 
+oci-agree allow  
+list-agree allow  
+armv7-any deny rootUser 
+armv7-sel-amd64 allow  
+winuser-linux deny rootUser 
+winuser-windows allow  "
+expect_contains "OCI index: arm64 named" "$(message_of oci-any)" "linux/arm64 runs as root (of linux/amd64, linux/arm64, the most privileged applies)"
+expect_contains "manifest list: arm64 named" "$(message_of list-any)" "linux/arm64 runs as root"
+expect_contains "nodeSelector arm64: one platform" "$(message_of oci-sel-arm64)" "has USER \"0\" (registry $plain; linux/arm64 runs as root)"
+expect_contains "no platform left" "$(message_of oci-s390x)" "the index has no entry for a platform the pod can land on"
+expect_contains "Windows pod: the Windows entry" "$(message_of oci-windows)" "windows/amd64 runs as root"
+expect_contains "arm/v7 variant named" "$(message_of armv7-any)" "linux/arm/v7 runs as root"
+# The cluster's platforms, from the flag and from the policy's nodePlatforms.
+run_check --allow-registry "$plain" --insecure-registry "$plain" --platform linux/amd64 "$work/mp.yaml"
+expect_eq "amd64 cluster: oci-any" "$(verdicts <<<"$out" | grep '^oci-any ')" "oci-any allow  "
+expect_eq "amd64 cluster: armv7-any" "$(verdicts <<<"$out" | grep '^armv7-any ')" "armv7-any allow  "
+expect_eq "amd64 cluster: arm64 pod lands nowhere" "$(verdicts <<<"$out" | grep '^oci-sel-arm64 ')" "oci-sel-arm64 deny unknownUser "
+printf 'nodePlatforms: [linux/amd64, windows/amd64]\n' >"$work/nodes.yaml"
+run_check --policy "$work/nodes.yaml" --allow-registry "$plain" --insecure-registry "$plain" "$work/mp.yaml"
+expect_eq "nodePlatforms: oci-any" "$(verdicts <<<"$out" | grep '^oci-any ')" "oci-any allow  "
+expect_eq "nodePlatforms: Windows pod" "$(verdicts <<<"$out" | grep '^oci-windows ')" "oci-windows deny rootUser "
+printf 'nodePlatforms: [linux]\n' >"$work/bad-nodes.yaml"
+out="$("$bin" check --policy "$work/bad-nodes.yaml" "$work/mp.yaml" 2>&1)"; code=$?
+expect_eq "nodePlatforms: bad entry exit code" "$code" 2
+expect_contains "nodePlatforms: bad entry" "$out" "nodePlatforms[0]: platform \"linux\": expected os/arch[/variant]"
+# --image REF: every platform of the index.
+run_check --allow-registry "$plain" --insecure-registry "$plain" --image "$plain/team/mp:disagree"
+expect_eq "check --image index" "$(jq -r '.results[0].allowed' <<<"$out")" false
+expect_contains "check --image names the platform" "$(jq -r '[.results[0].violations[].message] | join(" ")' <<<"$out")" "linux/arm64 runs as root"
 
 # --- 3b. mirrors: docker.io images looked up at the loopback registry (air-gapped clusters) ---
 push u1000 "$plain/hub-mirror/library/busybox:1.36" --dest-tls-verify=false
@@ -304,6 +423,35 @@ app allow
 multi deny rootUser
 missing deny unknownUser
 "
+review_spec() { # uid spec-json: an AdmissionReview of a Pod CREATE with this spec
+  jq -nc --arg n "$1" --argjson spec "$2" '{apiVersion:"admission.k8s.io/v1", kind:"AdmissionReview",
+    request:{uid:$n, kind:{group:"",version:"v1",kind:"Pod"}, resource:{group:"",version:"v1",resource:"pods"},
+             operation:"CREATE", namespace:"demo", userInfo:{username:"alice"},
+             object:{apiVersion:"v1", kind:"Pod", metadata:{name:$n, namespace:"demo"}, spec:$spec}}}'
+}
+spec_for() { # image [extra spec json]
+  local extra="${2:-}"
+  [ -n "$extra" ] || extra='{}'
+  jq -nc --arg img "$1" --argjson extra "$extra" '{containers:[{name:"c", image:$img}]} + $extra'
+}
+mp_serve() { # uid spec-json → "allow" or "deny RULE: message"
+  review_spec "$1" "$2" | post 10s | jq -r '.response | if .allowed then "allow" else "deny " + .status.message end'
+}
+notin_amd='{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"kubernetes.io/arch","operator":"NotIn","values":["amd64"]}]}]}}}}'
+in_amd='{"affinity":{"nodeAffinity":{"requiredDuringSchedulingIgnoredDuringExecution":{"nodeSelectorTerms":[{"matchExpressions":[{"key":"kubernetes.io/arch","operator":"In","values":["amd64"]}]}]}}}}'
+amd_digest="$(entry team/mp p-amd-1000 $oci_manifest linux/amd64 | jq -r .digest)"
+amd_gets() { grep "GET /v2/team/mp/manifests/$amd_digest HTTP" "$work/plain/log" | grep -c '"rootgate/'; }
+amd_before=$(amd_gets)
+expect_contains "serve: OCI index, any platform" "$(mp_serve mp1 "$(spec_for "$plain/team/mp:disagree")")" "linux/arm64 runs as root"
+expect_eq "serve: nodeSelector amd64" "$(mp_serve mp2 "$(spec_for "$plain/team/mp:disagree" '{"nodeSelector":{"kubernetes.io/arch":"amd64"}}')")" allow
+expect_eq "serve: affinity In amd64" "$(mp_serve mp3 "$(spec_for "$plain/team/mpd:disagree" "$in_amd")")" allow
+expect_contains "serve: affinity NotIn amd64" "$(mp_serve mp4 "$(spec_for "$plain/team/mpd:disagree" "$notin_amd")")" "[rootUser]"
+expect_contains "serve: Windows pod" "$(mp_serve mp5 "$(spec_for "$plain/team/mp:disagree" '{"os":{"name":"windows"}}')")" "windows/amd64 runs as root"
+expect_eq "serve: Windows pod, non-admin entry" "$(mp_serve mp6 "$(spec_for "$plain/team/mp:win-user" '{"os":{"name":"windows"}}')")" allow
+expect_contains "serve: arm/v7" "$(mp_serve mp7 "$(spec_for "$plain/team/mp:armv7")")" "linux/arm/v7 runs as root"
+expect_contains "serve: no platform left" "$(mp_serve mp8 "$(spec_for "$plain/team/mp:agree" '{"nodeSelector":{"kubernetes.io/arch":"s390x"}}')")" "[unknownUser]"
+# mp:disagree, mp:armv7 and mp:agree share the linux/amd64 manifest: fetched once (cached by digest).
+expect_eq "serve: a platform manifest shared by 3 indexes fetched once" "$(( $(amd_gets) - amd_before ))" 1
 for tag in empty app; do  # `rootgate review --resolve-images` answers as the webhook does
   review "$tag" "$plain/team/$tag:1" >"$work/review-$tag.json"
   from_serve="$(post 10s <"$work/review-$tag.json" | jq -S .)"
@@ -340,11 +488,15 @@ if [ "$elapsed_ms" -lt 3000 ]; then pass; else fail "serve: took ${elapsed_ms} m
 
 # --- 8. coalescing and speed (rootgate_registry_bench), counted in the registry's log --------
 if [ -n "$bench" ]; then
+  push u1000 "$plain/team/mp-single:1" --dest-tls-verify=false
   figures="$("$bench" --image "$plain/team/coalesce:1" --allow-registry "$plain" --insecure-registry "$plain" \
-             --concurrency 100 --iterations 20000 2>&1)"
+             --concurrency 100 --iterations 20000 --single "$plain/team/mp-single:1" \
+             --index "$plain/team/mp:two" --index "$plain/team/mp:six" 2>&1)"
   echo "$figures"
   expect_contains "bench: coalesced" "$figures" "100 concurrent lookups"
   expect_contains "bench: all answered" "$figures" "100 answered"
+  expect_contains "bench: 2-platform index" "$figures" "multi-platform: $plain/team/mp:two: cached"
+  expect_contains "bench: 6-platform index" "$figures" "multi-platform: $plain/team/mp:six: cached"
   # 100 concurrent lookups, then the uncached runs: the access log tells the first fetch apart.
   first_round=$(grep 'GET /v2/team/coalesce/manifests/1 HTTP' "$work/plain/log" | grep -c '"rootgate/')
   uncached_runs=$(grep -oE 'median over [0-9]+' <<<"$figures" | grep -oE '[0-9]+$')

@@ -99,8 +99,12 @@ const JsonShape kObjectMetadata{{"name"}, {"namespace"}};
 extern const JsonShape kSpec;
 const JsonShape kContainer{{"name"}, {"image"}, {"restartPolicy"}, {"securityContext"}};
 const JsonShape kTemplate{{"spec", &kSpec}};
+// The platforms a pod can land on (policy/placement.h): required node affinity only.
+const JsonShape kNodeAffinity{{"requiredDuringSchedulingIgnoredDuringExecution"}};
+const JsonShape kAffinity{{"nodeAffinity", &kNodeAffinity}};
 const JsonShape kSpec{{"securityContext"},  {"hostUsers"},
                       {"runtimeClassName"}, {"os"},
+                      {"nodeSelector"},     {"affinity", &kAffinity},
                       {"initContainers", &kContainer},
                       {"containers", &kContainer},
                       {"ephemeralContainers", &kContainer},

@@ -1,6 +1,7 @@
 #include "server/inputs/image_config_verdict.h"
 
 #include "policy/image_ref.h"
+#include "policy/platform_fact.h"
 #include "policy/windows_user.h"
 
 namespace rootgate::server {
@@ -167,7 +168,14 @@ UserEvidence LookupImageUser(std::string_view image, const policy::ImageFacts& f
     e.source = "policy imageOverrides \"" + o.image + "\"";
     return e;
   }
-  const std::optional<policy::ImageFact> fact = facts.Find(image);
+  std::optional<policy::ImageFact> fact = facts.Find(image);
+  // A multi-platform image without a pod: every platform in it, the most privileged applying
+  // (Windows entries when the index has nothing else).
+  if (fact && !fact->platforms.empty()) {
+    const bool windows = policy::PlatformsForPod(*fact, nullptr, false).empty() &&
+                         !policy::PlatformsForPod(*fact, nullptr, true).empty();
+    fact = policy::FactForPod(*fact, nullptr, windows);
+  }
   if (!fact || !fact->known) {
     e.unknown_reason = fact ? fact->reason : "no image facts; registry lookups are off";
     return e;

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "policy/platform.h"
 #include "policy/result.h"
 
 namespace rootgate::server {
@@ -26,21 +27,9 @@ inline constexpr std::string_view kManifestAccept =
     "application/vnd.oci.image.manifest.v1+json, "
     "application/vnd.docker.distribution.manifest.v2+json";
 
-struct Platform {
-  std::string os;            // "linux"
-  std::string architecture;  // "amd64", "arm64"
-  std::string variant;       // "v8", "v7"; may be empty
-
-  // "linux/arm64/v8", or "linux/amd64" without a variant.
-  std::string String() const;
-  // True when `entry` (from an index) runs here: same os and architecture, and the same
-  // variant when this platform names one (arm64's v8 is its default variant).
-  bool Accepts(const Platform& entry) const;
-  bool operator==(const Platform&) const = default;
-};
-
-// Parses "os/arch[/variant]" ("linux/amd64", "linux/arm/v7").
-Result<Platform> ParsePlatform(std::string_view text);
+// The platform type lives in policy/ (the evaluator matches pods to index entries).
+using policy::Platform;
+using policy::ParsePlatform;
 
 struct Descriptor {
   std::string media_type;

@@ -1,5 +1,6 @@
 #include "server/registry/image_resolver.h"
 
+#include <algorithm>
 #include <set>
 
 #include "policy/image_ref.h"
@@ -51,20 +52,6 @@ std::string Label(const ImageLocation& loc) {
   return loc.registry + (mirrored ? " via " + via : "");
 }
 
-// Rank of a platform's user: higher is more privileged.
-int Privilege(const PlatformUser& u) {
-  policy::ImageUser parsed = policy::ParseImageUser(u.user);
-  if (parsed.kind == policy::ImageUser::Kind::kName) parsed.passwd_uid = u.name_uid;
-  if (parsed.IsRoot()) return 4;
-  if (parsed.kind == policy::ImageUser::Kind::kName && !parsed.passwd_uid) return 3;
-  if (parsed.kind == policy::ImageUser::Kind::kInvalid) return 2;
-  return 1;
-}
-
-std::string Describe(const PlatformUser& u) {
-  return u.platform + (u.user.empty() ? " has no USER" : " has USER \"" + u.user + "\"");
-}
-
 std::string PasswdPart(const PlatformUser& u) {
   if (u.name_uid) return "; uid " + std::to_string(*u.name_uid) + " in its /etc/passwd";
   return "";  // why it is not known travels in ImageFact::name_note
@@ -92,21 +79,18 @@ policy::ImageFact Unknown(std::string reason) {
 
 policy::ImageFact FactFromUsers(const ImageUsers& users, const std::string& label) {
   if (users.users.empty()) return Unknown("registry " + label + ": no image manifest");
-  const PlatformUser* chosen = &users.users.front();
-  bool disagree = false;
-  for (const PlatformUser& u : users.users) {
-    disagree = disagree || u.user != chosen->user || u.name_uid != chosen->name_uid;
-    if (Privilege(u) > Privilege(*chosen)) chosen = &u;
-  }
-  std::string source = "registry " + label;
-  if (disagree) {
-    source += "; its platforms disagree:";
-    for (size_t i = 0; i < users.users.size(); ++i) source += (i ? ", " : " ") + Describe(users.users[i]);
-    source += "; the most privileged (" + chosen->platform + ") applies";
-  }
-  source += PasswdPart(*chosen);
-  policy::ImageFact fact{true, chosen->user, source, "", chosen->name_uid};
-  fact.name_note = chosen->passwd_note;
+  const std::string source = "registry " + label;
+  auto fact_of = [&source](const PlatformUser& u) {
+    if (!u.error.empty()) return Unknown(source + ": " + u.error);
+    policy::ImageFact f{true, u.user, source + PasswdPart(u), "", u.name_uid};
+    f.name_note = u.passwd_note;
+    return f;
+  };
+  if (!users.index) return fact_of(users.users.front());
+  // A multi-platform image: judged per pod (policy/platform_fact.h). Read without a pod, the
+  // top level says it is unknown.
+  policy::ImageFact fact{false, "", source, source + ": a multi-platform image, judged per platform"};
+  for (const PlatformUser& u : users.users) fact.platforms.push_back({u.entry, fact_of(u)});
   return fact;
 }
 
@@ -151,7 +135,8 @@ size_t ImageResolver::cache_size() {
   return cache_.size();
 }
 
-void ImageResolver::ClearCache() {
+void ImageResolver::ClearCache(bool platform_manifests) {
+  if (platform_manifests) fetcher_->ClearCache();
   std::lock_guard<std::mutex> lock(mu_);
   cache_.Clear();
   metrics_.cache_entries.store(0, std::memory_order_relaxed);
@@ -168,7 +153,7 @@ void ImageResolver::Store(const std::string& key, const Outcome& outcome, bool b
   const auto now = clock_.Now();
   std::optional<Clock::TimePoint> expires;  // nullopt: until evicted
   bool keep = true;
-  if (!outcome->ok) {
+  if (!outcome->ok || outcome->users.partial()) {  // a platform that failed is asked again soon
     expires = now + options_.failure_ttl;
     keep = options_.failure_ttl.count() > 0;
   } else if (!by_digest) {
@@ -297,7 +282,9 @@ ResolvedImages ImageResolver::Resolve(const std::vector<std::string>& images,
   call.start = clock_.Now();
   call.limits = std::make_shared<const RegistryLimits>(policy.registries, options_.allow_flags,
                                                        options_.insecure_flags);
-  call.settings = LookupSettings{call.limits.get(), options_.platforms,
+  // The platforms the nodes have: --platform, else the policy's nodePlatforms, else any.
+  call.settings = LookupSettings{call.limits.get(),
+                                 options_.platforms.empty() ? policy.node_platforms : options_.platforms,
                                  policy.named_users == policy::NamedUsers::kResolve,
                                  options_.layer_byte_cap, options_.max_document};
   call.fingerprint = call.settings.resolve_names ? "|names" : "|";

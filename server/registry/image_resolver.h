@@ -41,7 +41,9 @@ struct ResolverOptions {
   // A fetch may outlive the deadline of the request that started it by this much, to fill the
   // cache for the next request (the API server retries). 0 for the CLI.
   std::chrono::nanoseconds background_budget = std::chrono::seconds(0);
-  std::vector<Platform> platforms = {Platform{"linux", "amd64", ""}};
+  // The platforms the cluster's nodes have (--platform); empty: the policy's nodePlatforms, or
+  // every platform of an index when it names none either.
+  std::vector<Platform> platforms;
   uint64_t layer_byte_cap = uint64_t{64} << 20;
   size_t max_document = size_t{4} << 20;
   std::vector<std::string> allow_flags;     // --allow-registry
@@ -71,7 +73,9 @@ class ImageResolver {
 
   const RegistryMetrics& metrics() const { return metrics_; }
   size_t cache_size();
-  void ClearCache();
+  // Forgets every answer; with `platform_manifests`, also the fetcher's platform manifests kept
+  // by digest.
+  void ClearCache(bool platform_manifests = true);
 
  private:
   using Outcome = std::shared_ptr<const Cached>;
@@ -119,9 +123,9 @@ class ImageResolver {
   std::vector<std::thread> workers_;
 };
 
-// The fact for a fetched image: its user, or the most privileged of its platforms' users when
-// they disagree (root first, then a name whose uid is unknown, then an invalid uid, then a
-// known non-zero uid), with `source` saying where it came from and why.
+// The fact for a fetched image: its user, with `source` saying where it came from; for an index,
+// one fact per platform (ImageFact::platforms, judged per pod by the evaluator), a platform that
+// could not be read unknown with the reason.
 policy::ImageFact FactFromUsers(const ImageUsers& users, const std::string& registry_label);
 
 }  // namespace rootgate::server

@@ -31,21 +31,29 @@ class ScriptedFetcher final : public ImageUserFetcher {
   std::atomic<int> calls{0};
   std::chrono::milliseconds sleep{0};
   std::vector<ImageLocation> seen;
+  std::vector<std::vector<Platform>> platforms_seen;  // settings.platforms of each fetch
+  bool partial_index = false;  // answer an index whose arm64 platform could not be read
   std::mutex mu;
   std::condition_variable cv;
   bool hold = false;
 
-  Fetched<ImageUsers> Fetch(const ImageLocation& loc, const LookupSettings&, SteadyTime deadline) override {
+  Fetched<ImageUsers> Fetch(const ImageLocation& loc, const LookupSettings& settings, SteadyTime deadline) override {
     ++calls;
     {
       std::unique_lock<std::mutex> l(mu);
       seen.push_back(loc);
+      platforms_seen.push_back(settings.platforms);
       cv.wait(l, [this] { return !hold; });
     }
     if (sleep.count() > 0) std::this_thread::sleep_until(std::min(std::chrono::steady_clock::now() + sleep, deadline));
     if (std::chrono::steady_clock::now() >= deadline) return LookupFailure(LookupError::Kind::kTimeout, "timed out");
     auto it = users.find(loc.repository + "@" + loc.reference);
     if (it == users.end()) return LookupFailure(LookupError::Kind::kNotFound, "manifest not found (404)");
+    if (partial_index) {
+      return ImageUsers{"d", {PlatformUser{"linux/amd64", it->second, std::nullopt, "", Platform{"linux", "amd64", ""}, ""},
+                              PlatformUser{"linux/arm64", "", std::nullopt, "", Platform{"linux", "arm64", ""}, "timed out"}},
+                        true};
+    }
     return ImageUsers{"sha256:" + std::string(64, 'e'), {PlatformUser{"", it->second, std::nullopt, ""}}};
   }
   void Release() {
@@ -128,6 +136,48 @@ TEST_CASE("ImageResolver: tags expire, digests stay, failures are short-lived") 
   auto digest = rig.Resolve({kDigestRef});
   CHECK(rig.fetcher->calls == 5);  // a digest reference is kept until evicted
   CHECK(rig.Fact(digest, kDigestRef).user == "0");
+}
+
+TEST_CASE("ImageResolver: an index with a platform that failed is kept only as long as a failure") {
+  ResolverOptions o;
+  o.failure_ttl = 30s;
+  Rig rig(o);
+  rig.fetcher->users = {{"org/app@sha256:" + std::string(64, 'a'), "1000"}};
+  rig.fetcher->partial_index = true;
+  auto r = rig.Resolve({kDigestRef});
+  const ImageFact f = rig.Fact(r, kDigestRef);
+  REQUIRE(f.platforms.size() == 2);
+  CHECK(f.platforms[0].fact.user == "1000");
+  CHECK_FALSE(f.platforms[1].fact.known);
+  CHECK(f.platforms[1].fact.reason == "registry ghcr.io: timed out");
+  rig.clock.offset = 29s;
+  rig.Resolve({kDigestRef});
+  CHECK(rig.fetcher->calls == 1);
+  rig.clock.offset = 31s;  // a digest reference, yet asked again: one of its platforms failed
+  rig.Resolve({kDigestRef});
+  CHECK(rig.fetcher->calls == 2);
+}
+
+TEST_CASE("ImageResolver: the nodes' platforms come from --platform, else the policy's nodePlatforms") {
+  {
+    Rig rig;  // neither: every platform (an empty list)
+    rig.fetcher->users = {{"org/app@1", "1000"}};
+    rig.Resolve({"ghcr.io/org/app:1"});
+    REQUIRE(rig.fetcher->platforms_seen.size() == 1);
+    CHECK(rig.fetcher->platforms_seen[0].empty());
+    rig.policy.node_platforms = {Platform{"linux", "arm64", ""}};
+    rig.Resolve({"ghcr.io/org/app:1"});  // another fingerprint: not the cached answer
+    REQUIRE(rig.fetcher->platforms_seen.size() == 2);
+    CHECK(rig.fetcher->platforms_seen[1] == std::vector<Platform>{{"linux", "arm64", ""}});
+  }
+  ResolverOptions o;
+  o.platforms = {Platform{"linux", "amd64", ""}};
+  Rig rig(o);
+  rig.fetcher->users = {{"org/app@1", "1000"}};
+  rig.policy.node_platforms = {Platform{"linux", "arm64", ""}};
+  rig.Resolve({"ghcr.io/org/app:1"});
+  REQUIRE(rig.fetcher->platforms_seen.size() == 1);
+  CHECK(rig.fetcher->platforms_seen[0] == std::vector<Platform>{{"linux", "amd64", ""}});
 }
 
 TEST_CASE("ImageResolver: 100 concurrent lookups of one image share one fetch") {
@@ -250,28 +300,29 @@ TEST_CASE("ImageResolver: LRU bound and overload") {
   first.join();
 }
 
-TEST_CASE("FactFromUsers: one platform, agreeing and disagreeing platforms") {
+TEST_CASE("FactFromUsers: a single image is one fact; an index one fact per platform") {
   ImageUsers one{"d", {PlatformUser{"", "app", 1000, ""}}};
   ImageFact f = FactFromUsers(one, "ghcr.io");
   CHECK(f.known);
   CHECK(f.user == "app");
   CHECK(f.name_uid == std::optional<int64_t>(1000));
   CHECK(f.source == "registry ghcr.io; uid 1000 in its /etc/passwd");
-  ImageUsers agree{"d", {PlatformUser{"linux/amd64", "1000", std::nullopt, ""},
-                         PlatformUser{"linux/arm64", "1000", std::nullopt, ""}}};
-  CHECK(FactFromUsers(agree, "r").source == "registry r");
-  ImageUsers disagree{"d", {PlatformUser{"linux/amd64", "1000", std::nullopt, ""},
-                            PlatformUser{"linux/arm64", "", std::nullopt, ""}}};
-  f = FactFromUsers(disagree, "r");
-  CHECK(f.user == "");
-  CHECK(f.source == "registry r; its platforms disagree: linux/amd64 has USER \"1000\", linux/arm64 "
-                    "has no USER; the most privileged (linux/arm64) applies");
-  // Privilege order: root, then an unresolved name, then an invalid uid, then a known uid.
-  ImageUsers mixed{"d", {PlatformUser{"a", "1000", std::nullopt, ""}, PlatformUser{"b", "99999999999", std::nullopt, ""},
-                         PlatformUser{"c", "app", std::nullopt, "x"}, PlatformUser{"d", "app2", 5, ""}}};
-  CHECK(FactFromUsers(mixed, "r").user == "app");
-  ImageUsers named_root{"d", {PlatformUser{"a", "1000", std::nullopt, ""}, PlatformUser{"b", "admin", 0, ""}}};
-  CHECK(FactFromUsers(named_root, "r").user == "admin");
+  CHECK(f.platforms.empty());
+  PlatformUser amd{"linux/amd64", "1000", std::nullopt, "", Platform{"linux", "amd64", ""}, ""};
+  PlatformUser arm{"linux/arm64", "", std::nullopt, "", Platform{"linux", "arm64", ""}, ""};
+  PlatformUser broken{"linux/s390x", "", std::nullopt, "", Platform{"linux", "s390x", ""}, "manifest not found (404)"};
+  ImageUsers index{"d", {amd, arm, broken}, true};
+  f = FactFromUsers(index, "r");
+  CHECK_FALSE(f.known);  // judged per pod, never as a whole
+  CHECK(f.source == "registry r");
+  REQUIRE(f.platforms.size() == 3);
+  CHECK(f.platforms[0].platform == Platform{"linux", "amd64", ""});
+  CHECK(f.platforms[0].fact.known);
+  CHECK(f.platforms[0].fact.user == "1000");
+  CHECK(f.platforms[1].fact.user == "");
+  CHECK(f.platforms[1].fact.source == "registry r");
+  CHECK_FALSE(f.platforms[2].fact.known);
+  CHECK(f.platforms[2].fact.reason == "registry r: manifest not found (404)");
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "server/registry/registry_client.h"
 
 #include <algorithm>
+#include <atomic>
+#include <optional>
+#include <thread>
 
 #include "policy/image_user.h"
 #include "server/util/sha256.h"
@@ -66,27 +69,19 @@ Fetched<std::string> GetConfigUser(RegistrySession& session, const std::string& 
   return parsed.value().user;
 }
 
-// The index entries to look at: for each wanted platform, its first entry; entries without a
-// platform only when nothing names one. Deduplicated by digest.
+// The index entries to look at: every entry whose platform is wanted (all when none is named),
+// attestation entries (os "unknown") left out; an entry without a platform matches every node.
 std::vector<Descriptor> PickPlatforms(const Manifest& index, const std::vector<Platform>& wanted) {
   std::vector<Descriptor> picks;
-  auto add = [&picks](const Descriptor& d) {
-    for (const Descriptor& p : picks) {
-      if (p.digest == d.digest) return;
+  for (const Descriptor& d : index.manifests) {
+    if (!d.platform) {
+      picks.push_back(d);
+      continue;
     }
-    picks.push_back(d);
-  };
-  for (const Platform& want : wanted) {
-    for (const Descriptor& d : index.manifests) {
-      if (d.platform && want.Accepts(*d.platform)) {
-        add(d);
-        break;
-      }
-    }
-  }
-  if (picks.empty()) {
-    for (const Descriptor& d : index.manifests) {
-      if (!d.platform) add(d);
+    if (d.platform->os == "unknown" || d.platform->os.empty()) continue;
+    if (wanted.empty() || std::any_of(wanted.begin(), wanted.end(),
+                                      [&](const Platform& w) { return w.Accepts(*d.platform); })) {
+      picks.push_back(d);
     }
   }
   return picks;
@@ -103,7 +98,8 @@ LookupError NoPlatform(const Manifest& index, const std::vector<Platform>& wante
   for (const Descriptor& d : index.manifests) {
     if (d.platform && d.platform->os != "unknown") has.push_back(*d.platform);
   }
-  return LookupFailure(Kind::kNotFound, "no manifest for " + PlatformList(wanted) + " in the index (it has " +
+  const std::string what = wanted.empty() ? "a platform" : PlatformList(wanted);
+  return LookupFailure(Kind::kNotFound, "no manifest for " + what + " in the index (it has " +
                                             (has.empty() ? std::string("none") : PlatformList(has)) + ")");
 }
 
@@ -151,20 +147,80 @@ Fetched<ImageUsers> RegistryClient::Fetch(const ImageLocation& loc, const Lookup
     out.users.push_back(std::move(user).value());
     return out;
   }
+  out.index = true;
   const std::vector<Descriptor> picks = PickPlatforms(manifest, settings.platforms);
   if (picks.empty()) return NoPlatform(manifest, settings.platforms);
-  for (const Descriptor& pick : picks) {
-    auto child = GetManifest(session, loc.repository, pick.digest, settings.max_document);
-    if (!child.ok()) return child.error();
-    if (child.value().manifest.is_index) {
-      return LookupFailure(Kind::kInvalid, "an index inside an index is not supported");
+  std::vector<std::string> digests;  // distinct, in index order
+  for (const Descriptor& d : picks) {
+    if (std::find(digests.begin(), digests.end(), d.digest) == digests.end()) digests.push_back(d.digest);
+  }
+  if (digests.size() > kMaxIndexPlatforms) {
+    return LookupFailure(Kind::kTooLarge, "the index has " + std::to_string(digests.size()) +
+                                              " platform manifests, over the " +
+                                              std::to_string(kMaxIndexPlatforms) + " rootgate reads");
+  }
+  // Every platform manifest at once (a few at a time), each in its own session, all by the same
+  // deadline. A platform that cannot be read is reported as such; the others still count.
+  std::vector<std::optional<Fetched<PlatformUser>>> results(digests.size());
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i; (i = next.fetch_add(1)) < digests.size();) {
+      results[i] = PlatformManifestUser(loc, settings, digests[i], deadline);
     }
-    auto user = UserOf(session, loc.repository, child.value().manifest,
-                       pick.platform ? pick.platform->String() : "", settings);
-    if (!user.ok()) return user.error();
-    out.users.push_back(std::move(user).value());
+  };
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < std::min(digests.size(), kIndexFetchParallelism); ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
+  for (const Descriptor& pick : picks) {
+    const size_t i = std::find(digests.begin(), digests.end(), pick.digest) - digests.begin();
+    PlatformUser user;
+    if (results[i]->ok()) {
+      user = results[i]->value();
+    } else {
+      user.error = results[i]->error().message;
+    }
+    user.entry = pick.platform.value_or(Platform{});
+    user.platform = pick.platform ? pick.platform->String() : "";
+    out.users.push_back(std::move(user));
   }
   return out;
+}
+
+Fetched<PlatformUser> RegistryClient::PlatformManifestUser(const ImageLocation& loc, const LookupSettings& settings,
+                                                           const std::string& digest, SteadyTime deadline) {
+  ImageLocation by_digest = loc;  // the same manifest, whichever index or tag names it
+  by_digest.reference = digest;
+  const std::string key = by_digest.Key() + (settings.resolve_names ? "|names|" : "|") +
+                          std::to_string(settings.layer_byte_cap);
+  {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    if (auto hit = by_digest_.Get(key, std::chrono::steady_clock::now())) return *hit;
+  }
+  const SessionDeps deps{transport_, resolver_, *settings.limits, credentials_, tokens_, now_};
+  RegistrySession session(deps, loc.host, loc.insecure, loc.repository, deadline);
+  auto child = GetManifest(session, loc.repository, digest, settings.max_document);
+  if (!child.ok()) return child.error();
+  if (child.value().manifest.is_index) {
+    return LookupFailure(Kind::kInvalid, "an index inside an index is not supported");
+  }
+  auto user = UserOf(session, loc.repository, child.value().manifest, "", settings);
+  if (!user.ok()) return user.error();
+  // A named user whose /etc/passwd could not be read (a timeout, a cap) is asked again next time.
+  if (user.value().passwd_note.empty() || user.value().name_uid) {
+    std::lock_guard<std::mutex> lock(cache_mu_);
+    by_digest_.Put(key, user.value(), std::nullopt);
+  }
+  return user;
+}
+
+void RegistryClient::ClearCache() {
+  std::lock_guard<std::mutex> lock(cache_mu_);
+  by_digest_.Clear();
+}
+
+bool ImageUsers::partial() const {
+  return std::any_of(users.begin(), users.end(), [](const PlatformUser& u) { return !u.error.empty(); });
 }
 
 }  // namespace rootgate::server

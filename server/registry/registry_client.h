@@ -1,6 +1,7 @@
 // Reads an image's config `User` from its registry (Distribution API v2): the manifest the
-// reference names; for an OCI index or Docker manifest list, the manifests of the wanted
-// platforms; then their config blobs. Everything fetched is checked against its digest (the
+// reference names; for an OCI index or Docker manifest list, the manifests of every platform in
+// it (or of the wanted platforms, when named), fetched in parallel within the same deadline and
+// cached by digest; then their config blobs. Everything fetched is checked against its digest (the
 // reference's, Docker-Content-Digest, the descriptor's) and capped in size. With named users
 // resolved, the image's /etc/passwd is read from its layers, top layer first, within a byte cap.
 // Thread-safe: each lookup runs in its own RegistrySession; tokens are shared.
@@ -8,12 +9,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "server/registry/docker_config.h"
 #include "server/registry/image_manifest.h"
+#include "server/util/lru_cache.h"
 #include "server/registry/registry_error.h"
 #include "server/registry/registry_limits.h"
 #include "server/registry/registry_session.h"
@@ -35,20 +38,32 @@ struct ImageLocation {
 };
 
 struct PlatformUser {
-  std::string platform;  // "linux/amd64"; "" for an image that is not an index
+  std::string platform;  // "linux/amd64"; "" for an image that is not an index, or an entry without one
   std::string user;      // config.User
   std::optional<int64_t> name_uid;  // a named user's uid from the image's /etc/passwd
   std::string passwd_note;          // why a named user's uid was not found, when it was looked for
+  Platform entry;                   // the index entry's platform, parsed (os "" when none)
+  std::string error;                // non-empty: this platform's manifest or config could not be read
 };
 
 struct ImageUsers {
-  std::string digest;              // of the manifest the reference names
-  std::vector<PlatformUser> users;  // one per platform looked at
+  std::string digest;               // of the manifest the reference names
+  std::vector<PlatformUser> users;  // one per platform looked at, in index order
+  bool index = false;               // an OCI index or Docker manifest list
+
+  // True when some platform could not be read (the answer is then kept only briefly).
+  bool partial() const;
 };
+
+// At most this many platforms of one index are read; an index with more (after --platform or
+// nodePlatforms) is refused.
+inline constexpr size_t kMaxIndexPlatforms = 32;
+// Platform manifests read at once for one index.
+inline constexpr size_t kIndexFetchParallelism = 4;
 
 struct LookupSettings {
   const RegistryLimits* limits = nullptr;  // required
-  std::vector<Platform> platforms = {Platform{"linux", "amd64", ""}};
+  std::vector<Platform> platforms;  // of an index, these only; empty: every platform in it
   bool resolve_names = false;
   uint64_t layer_byte_cap = uint64_t{64} << 20;  // per platform image, compressed bytes
   size_t max_document = size_t{4} << 20;        // manifests and configs
@@ -64,6 +79,8 @@ class ImageUserFetcher {
                                     SteadyTime deadline) = 0;
   // For shutdown: makes fetches in flight, and every later one, fail at once.
   virtual void Cancel() {}
+  // Forgets what the fetcher keeps between lookups (platform manifests by digest).
+  virtual void ClearCache() {}
 };
 
 class RegistryClient final : public ImageUserFetcher {
@@ -75,13 +92,21 @@ class RegistryClient final : public ImageUserFetcher {
   Fetched<ImageUsers> Fetch(const ImageLocation& location, const LookupSettings& settings,
                             SteadyTime deadline) override;
   void Cancel() override { transport_.CancelAll(); }
+  void ClearCache() override;
 
  private:
+  // The user of one platform manifest of an index, from the digest cache or the registry.
+  Fetched<PlatformUser> PlatformManifestUser(const ImageLocation& loc, const LookupSettings& settings,
+                                             const std::string& digest, SteadyTime deadline);
+
   RegistryTransport& transport_;
   const HostResolver& resolver_;
   const RegistryCredentials* credentials_;
   std::function<SteadyTime()> now_;
   TokenCache tokens_;
+  // Platform manifests by digest (content-addressed, so kept until evicted): the user each gives.
+  std::mutex cache_mu_;
+  LruCache<PlatformUser> by_digest_{4096};
 };
 
 // Named users: looks for `name` in the /etc/passwd of an image with these layers (base first).

@@ -82,27 +82,68 @@ TEST_CASE("RegistryClient: digests are verified") {
   CHECK(Has(swapped.error().message, "image config digest mismatch"));
 }
 
-TEST_CASE("RegistryClient: index to platforms") {
+TEST_CASE("RegistryClient: an index gives every platform, or the nodes' platforms when named") {
   Rig rig;
   const std::string amd = rig.registry.AddImage("team/multi", "", "");
   const std::string arm = rig.registry.AddImage("team/multi", "", "1000");
-  rig.registry.AddIndex("team/multi", "1.0", {{"linux/arm64", arm}, {"linux/amd64", amd}});
+  const std::string v7 = rig.registry.AddImage("team/multi", "", "7");
+  rig.registry.AddIndex("team/multi", "1.0",
+                        {{"linux/arm64", arm}, {"linux/amd64", amd}, {"linux/arm/v7", v7}, {"unknown/unknown", amd}});
+  auto all = rig.Fetch("team/multi", "1.0");
+  REQUIRE(all.ok());
+  CHECK(all.value().index);
+  REQUIRE(all.value().users.size() == 3);  // the attestation entry (unknown/unknown) is left out
+  CHECK(all.value().users[0].platform == "linux/arm64");
+  CHECK(all.value().users[0].user == "1000");
+  CHECK(all.value().users[1].platform == "linux/amd64");
+  CHECK(all.value().users[1].user == "");
+  CHECK(all.value().users[2].platform == "linux/arm/v7");
+  CHECK(all.value().users[2].entry == Platform{"linux", "arm", "v7"});
+  CHECK(all.value().users[2].user == "7");
+  CHECK_FALSE(all.value().partial());
+  rig.settings.platforms = {ParsePlatform("linux/amd64").value()};
   auto one = rig.Fetch("team/multi", "1.0");
   REQUIRE(one.ok());
   REQUIRE(one.value().users.size() == 1);
   CHECK(one.value().users[0].platform == "linux/amd64");
-  CHECK(one.value().users[0].user == "");
-  rig.settings.platforms = {ParsePlatform("linux/amd64").value(), ParsePlatform("linux/arm64").value()};
-  auto both = rig.Fetch("team/multi", "1.0");
-  REQUIRE(both.ok());
-  REQUIRE(both.value().users.size() == 2);
-  CHECK(both.value().users[1].platform == "linux/arm64");
-  CHECK(both.value().users[1].user == "1000");
   rig.settings.platforms = {ParsePlatform("linux/s390x").value()};
   auto none = rig.Fetch("team/multi", "1.0");
   REQUIRE_FALSE(none.ok());
   CHECK(none.error().kind == Kind::kNotFound);
-  CHECK(Has(none.error().message, "no manifest for linux/s390x in the index (it has linux/arm64, linux/amd64)"));
+  CHECK(Has(none.error().message, "no manifest for linux/s390x in the index (it has linux/arm64, linux/amd64, linux/arm/v7)"));
+}
+
+TEST_CASE("RegistryClient: a platform that cannot be read is reported, the others still count") {
+  Rig rig;
+  const std::string amd = rig.registry.AddImage("team/multi", "", "1000");
+  const std::string gone = "sha256:" + std::string(64, 'a');
+  rig.registry.AddIndex("team/multi", "1.0", {{"linux/amd64", amd}, {"linux/arm64", gone}});
+  auto r = rig.Fetch("team/multi", "1.0");
+  REQUIRE(r.ok());
+  REQUIRE(r.value().users.size() == 2);
+  CHECK(r.value().users[0].error.empty());
+  CHECK(r.value().users[0].user == "1000");
+  CHECK_FALSE(r.value().users[1].error.empty());
+  CHECK(r.value().partial());
+}
+
+TEST_CASE("RegistryClient: platform manifests are cached by digest, across indexes") {
+  Rig rig;
+  const std::string amd = rig.registry.AddImage("team/multi", "", "1000");
+  const std::string arm = rig.registry.AddImage("team/multi", "", "2000");
+  rig.registry.AddIndex("team/multi", "a", {{"linux/amd64", amd}, {"linux/arm64", arm}});
+  rig.registry.AddIndex("team/multi", "b", {{"linux/amd64", amd}});
+  REQUIRE(rig.Fetch("team/multi", "a").ok());
+  CHECK(rig.registry.Count("/manifests/" + amd) == 1);
+  CHECK(rig.registry.Count("/manifests/" + arm) == 1);
+  auto b = rig.Fetch("team/multi", "b");
+  REQUIRE(b.ok());
+  CHECK(b.value().users[0].user == "1000");
+  CHECK(rig.registry.Count("/manifests/" + amd) == 1);  // not fetched again
+  CHECK(rig.registry.Count("/manifests/b") == 1);
+  rig.client->ClearCache();
+  REQUIRE(rig.Fetch("team/multi", "b").ok());
+  CHECK(rig.registry.Count("/manifests/" + amd) == 2);
 }
 
 TEST_CASE("RegistryClient: not found, caps, timeouts") {

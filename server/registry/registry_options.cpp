@@ -17,9 +17,10 @@ const char* const kRegistryFlagsHelp =
     "  --insecure-registry HOST[:PORT]  reach this registry over plain HTTP (repeatable)\n"
     "  --registry-auth FILE             credentials: a Docker config.json (dockerconfigjson)\n"
     "  --registry-ca FILE               extra CA certificates (PEM) besides the system ones\n"
-    "  --platform OS/ARCH[/VARIANT]     platforms of multi-platform images (default linux/amd64;\n"
-    "                                   comma-separated or repeated; disagreeing users: the most\n"
-    "                                   privileged applies)\n"
+    "  --platform OS/ARCH[/VARIANT]     the platforms the cluster's nodes have (comma-separated or\n"
+    "                                   repeated; overrides the policy's nodePlatforms; default:\n"
+    "                                   any). Every such entry of a multi-platform image a pod\n"
+    "                                   can land on is judged; the most privileged user applies\n"
     "  --offline                        no registry lookups\n"
     "  --image-cache-size N             image lookups kept (default 10000)\n"
     "  --image-cache-ttl DUR            how long a tag's answer is kept (default 5m)\n"
@@ -114,6 +115,7 @@ class OwnedRegistryClient final : public ImageUserFetcher {
     return client_.Fetch(location, settings, deadline);
   }
   void Cancel() override { client_.Cancel(); }
+  void ClearCache() override { client_.ClearCache(); }
 
  private:
   std::unique_ptr<RegistryTransport> transport_;

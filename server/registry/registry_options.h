@@ -21,7 +21,7 @@ struct RegistryOptions {
   std::vector<std::string> insecure;  // --insecure-registry HOST[:PORT] (repeatable)
   std::string auth_file;              // --registry-auth FILE (Docker config.json)
   std::string ca_file;                // --registry-ca FILE (PEM, besides the system CAs)
-  std::vector<Platform> platforms;    // --platform OS/ARCH[/VARIANT],... (default linux/amd64)
+  std::vector<Platform> platforms;    // --platform OS/ARCH[/VARIANT],... (the nodes' platforms; default any)
   bool offline = false;               // --offline
   size_t cache_entries = 10000;       // --image-cache-size N
   std::chrono::nanoseconds tag_ttl = std::chrono::minutes(5);       // --image-cache-ttl

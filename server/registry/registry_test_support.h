@@ -136,8 +136,10 @@ class FakeRegistry final : public RegistryTransport {
     nlohmann::json idx = {{"schemaVersion", 2}, {"mediaType", kOciIndexType}, {"manifests", nlohmann::json::array()}};
     for (const auto& [platform, digest] : entries) {
       const Platform p = ParsePlatform(platform).value();
+      nlohmann::json where = {{"os", p.os}, {"architecture", p.architecture}};
+      if (!p.variant.empty()) where["variant"] = p.variant;
       idx["manifests"].push_back({{"mediaType", kOciManifestType}, {"digest", digest}, {"size", 1},
-                                  {"platform", {{"os", p.os}, {"architecture", p.architecture}}}});
+                                  {"platform", where}});
     }
     return AddManifest(repo, tag, idx.dump(), std::string(kOciIndexType));
   }
