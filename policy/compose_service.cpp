@@ -131,7 +131,7 @@ void Judge::User(const Effective& e) {
   const std::optional<int64_t> uid = KnownUid(e);
   if (uid && *uid == 0) {
     Add(RuleId::kRootUser, e.field, e.field == "user" ? "user root" : "image user root",
-        subject + " would run as root: " + e.found + "; " + e.fix + RemapNote());
+        subject + " would run as root: " + e.found + RemapNote() + "; " + e.fix);
     return UidRange(0, e);
   }
   if (uid) return UidRange(*uid, e);
