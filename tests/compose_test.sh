@@ -57,6 +57,10 @@ expect_contains "junit: line" "$out" "compose.yaml:17"
 run "$bin" check -o sarif examples/compose/compose.yaml
 expect_eq "sarif: worker location" "$(jq -r '.runs[0].results[] | select(.message.text | contains("service \"worker\"")) | .locations[0].physicalLocation | "\(.artifactLocation.uri) \(.region.startLine)"' <<<"$out")" "examples/compose/compose.yaml 17"
 expect_eq "sarif: every result located" "$(jq '[.runs[0].results[] | select(.locations[0].physicalLocation.region.startLine > 0)] | length' <<<"$out")" 4
+if [ -d "$here/sarif/node_modules/ajv" ] && command -v node >/dev/null; then
+  printf '%s' "$out" >"$work/compose.sarif"  # SARIF 2.1.0 schema (tests/sarif, as shift_left)
+  if node "$here/sarif/validate.js" "$work/compose.sarif"; then pass; else fail "SARIF schema validation"; fi
+fi
 
 # --- interpolation: the environment over .env; --env-file instead of .env --------------------
 run env APP_UID=0 "$bin" check -o json examples/compose/compose.yaml
