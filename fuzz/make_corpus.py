@@ -127,9 +127,18 @@ def manifest_reader():
           "a: yes\nb: 010\nc: '0'\nd: &x [1, 2]\ne: *x\nf: 1e6\n---\n...\n")
 
 
+def compose():
+    write("compose_fuzz", "example.yaml", (ROOT / "examples/compose/compose.yaml").read_bytes())
+    write("compose_fuzz", "merge-extends.yaml",
+          b'x-d: &d {user: "0", privileged: "true"}\nservices:\n  a:\n    <<: *d\n'
+          b'    build: {context: ., args: [UID]}\n  b:\n    extends: a\n    user: ${UID:-1}\n'
+          b'    profiles: [p]\n  c:\n    image: ${IMAGE:?x}\n    userns_mode: host\n'
+          b'  d:\n    build: ./app\n    user: !reset null\n')
+
+
 def main():
     for fn in (admission_review, policy_parse, image_ref, image_manifest, www_authenticate,
-               dockerfile, layer_passwd, manifest_reader):
+               dockerfile, layer_passwd, manifest_reader, compose):
         fn()
 
 

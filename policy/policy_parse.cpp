@@ -7,6 +7,8 @@
 #include <map>
 #include <set>
 
+#include "policy/yaml_merge.h"
+
 namespace rootgate::policy {
 
 namespace {
@@ -314,6 +316,7 @@ Result<Policy> ParsePolicy(std::string_view yaml_text) {
   try {
     YAML::Node root = YAML::Load(std::string(yaml_text));
     if (root.IsNull()) return Error{"policy is empty"};
+    if (auto error = ResolveMergeKeys(root, MergeOrder::kOwnKeysWin)) return Error{*error};
     return ReadPolicy(root);
   } catch (const ParseFailure& f) {
     return Error{f.message};

@@ -340,3 +340,36 @@ TEST_CASE("ParsePolicy: registry errors name the line and the field") {
 }
 
 }  // namespace
+
+TEST_CASE("ParsePolicy: merge keys, own keys winning (go-yaml v3), and bad merges name the line") {
+  auto p = ParsePolicy(R"(apiVersion: rootgate.io/v1alpha1
+kind: Policy
+x-dev: &dev
+  namespaces: ["dev-*"]
+  mode: audit
+namespaceOverrides:
+  - <<: *dev
+  - <<: *dev
+    mode: warn
+)");
+  // x-dev is not a policy field: the policy refuses it, merge or not.
+  REQUIRE_FALSE(p.ok());
+  CHECK(Has(p.error(), "x-dev"));
+  auto q = ParsePolicy(R"(apiVersion: rootgate.io/v1alpha1
+kind: Policy
+namespaceOverrides:
+  - &dev
+    namespaces: ["dev-*"]
+    mode: audit
+  - <<: *dev
+    mode: warn
+    namespaces: ["qa-*"]
+)");
+  REQUIRE(q.ok());
+  REQUIRE(q.value().namespace_overrides.size() == 2);
+  CHECK(q.value().namespace_overrides[1].namespaces == std::vector<std::string>{"qa-*"});
+  CHECK(q.value().namespace_overrides[1].mode == Mode::kWarn);
+  auto bad = ParsePolicy("apiVersion: rootgate.io/v1alpha1\nkind: Policy\nexemptions:\n  <<: [1]\n");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error() == "line 4: merge key (<<) needs a mapping or a list of mappings; item 0 is a scalar");
+}

@@ -22,14 +22,19 @@ namespace {
 
 constexpr const char* kCheckUsage =
     "usage: rootgate check [--policy FILE | --preset NAME] [-o text|json|junit|sarif]\n"
-    "                      [--type auto|manifest|dockerfile|image-config]\n"
+    "                      [--type auto|manifest|dockerfile|image-config|compose]\n"
+    "                      [-f COMPOSE_FILE]... [--env-file FILE]...\n"
     "                      [--build-arg NAME=VALUE]... [--target STAGE] [--image REF]...\n"
     "                      [--resolve-images [--registry-timeout DUR] [registry flags]] PATH... | -\n"
     "  --resolve-images                 read each image's USER from its registry when the spec\n"
     "                                   does not fix the user\n"
     "  --registry-timeout DUR           time for all lookups together (default 30s)\n"
     "  --image REF                      check an image's config User from its registry\n"
-    "                                   (implies --resolve-images)\n";
+    "                                   (implies --resolve-images)\n"
+    "  -f, --file COMPOSE_FILE          Compose files checked together as one project, later\n"
+    "                                   files overriding earlier ones (docker compose -f a -f b)\n"
+    "  --env-file FILE                  variables for Compose interpolation instead of the\n"
+    "                                   .env file beside the first Compose file\n";
 
 struct CheckArgs {
   std::string policy_file, preset;
@@ -55,7 +60,7 @@ std::optional<OutputFormat> FormatFromName(const std::string& name) {
 std::string ApplyInputFlag(const std::string& flag, const std::string& value, CheckArgs* a) {
   if (flag == "--type") {
     auto type = InputTypeFromName(value);
-    if (!type) return "--type: unknown type \"" + value + "\" (known: auto, manifest, dockerfile, image-config)";
+    if (!type) return "--type: unknown type \"" + value + "\" (known: auto, manifest, dockerfile, image-config, compose)";
     a->input.type = *type;
   } else if (flag == "--build-arg") {
     const size_t eq = value.find('=');
@@ -66,6 +71,10 @@ std::string ApplyInputFlag(const std::string& flag, const std::string& value, Ch
         eq == std::string::npos ? std::string(env) : value.substr(eq + 1);
   } else if (flag == "--target") {
     a->input.dockerfile.target = value;
+  } else if (flag == "-f" || flag == "--file") {
+    a->input.compose.files.push_back(value);
+  } else if (flag == "--env-file") {
+    a->input.compose.env_files.push_back(value);
   } else if (flag == "--image") {
     a->images.push_back(value);
     a->resolve_images = true;  // an image is checked from its registry
@@ -91,7 +100,8 @@ Result<CheckArgs> ParseCheckArgs(const std::vector<std::string>& args) {
         if (!format) return Error{"-o: unknown format \"" + v.value() + "\" (known: text, json, junit, sarif)"};
         a.format = *format;
       }
-    } else if (arg == "--type" || arg == "--build-arg" || arg == "--target" || arg == "--image") {
+    } else if (arg == "--type" || arg == "--build-arg" || arg == "--target" || arg == "--image" ||
+               arg == "-f" || arg == "--file" || arg == "--env-file") {
       auto v = value(arg.c_str());
       if (!v) return Error{v.error()};
       if (std::string error = ApplyInputFlag(arg, v.value(), &a); !error.empty()) return Error{error};
@@ -114,8 +124,8 @@ Result<CheckArgs> ParseCheckArgs(const std::vector<std::string>& args) {
       a.paths.push_back(arg);
     }
   }
-  if (a.paths.empty() && a.images.empty()) {
-    return Error{"no input: give files, directories, - for stdin, or --image REF"};
+  if (a.paths.empty() && a.images.empty() && a.input.compose.files.empty()) {
+    return Error{"no input: give files, directories, - for stdin, -f COMPOSE_FILE or --image REF"};
   }
   if (a.registry_flags && !a.resolve_images) return Error{"registry flags need --resolve-images"};
   return a;
@@ -129,7 +139,8 @@ int RunCheck(const std::vector<std::string>& args, std::ostream& out, std::ostre
     err << "rootgate check: " << parsed.error() << "\n" << kCheckUsage << kRegistryFlagsHelp;
     return 2;
   }
-  const CheckArgs& a = parsed.value();
+  CheckArgs& a = parsed.value();
+  a.input.compose.environment = ProcessEnvironment();
   auto policy = SelectPolicy(a.policy_file, a.preset);
   if (!policy) {
     err << "rootgate check: " << policy.error() << "\n";

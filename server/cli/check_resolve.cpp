@@ -65,6 +65,7 @@ void CheckAll(const std::vector<Input>& inputs, const InputOptions& options,
     }
     CheckInput(in.source, in.text, options, policy, facts, report);
   }
+  CheckComposeFlagFiles(options, policy, facts, report);
 }
 
 }  // namespace

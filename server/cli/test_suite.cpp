@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "policy/rule_id.h"
+#include "policy/yaml_merge.h"
 
 namespace rootgate::server {
 
@@ -226,6 +227,9 @@ Result<Suite> ParseSuite(std::string_view yaml_text, const std::string& suite_pa
   try {
     const YAML::Node root = YAML::Load(std::string(yaml_text));
     if (!root.IsDefined() || root.IsNull()) return Error{"line 1: suite: empty file"};
+    if (auto error = policy::ResolveMergeKeys(root, policy::MergeOrder::kOwnKeysWin)) {
+      return Error{*error};
+    }
     return ReadSuite(root, suite_path);
   } catch (const YAML::Exception& e) {
     return Error{"line " + std::to_string(e.mark.line + 1) + ": " + e.msg};

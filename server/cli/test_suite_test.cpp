@@ -134,3 +134,20 @@ TEST_CASE("skipped results are judged as skip") {
 }
 
 }  // namespace
+
+TEST_CASE("suite cases share fields through merge keys; a bad merge names its line") {
+  const Suite s = Parse(
+      "resources: [a]\n"
+      "cases:\n"
+      "  - &pod {kind: Pod, namespace: demo, expect: deny}\n"
+      "  - <<: *pod\n"
+      "    name: web\n"
+      "    expect: allow\n");
+  REQUIRE(s.cases.size() == 2);
+  CHECK(s.cases[1].kind == "Pod");
+  CHECK(s.cases[1].namespace_name == "demo");
+  CHECK(s.cases[1].name == "web");
+  CHECK(s.cases[1].expect == CaseVerdict::kAllow);
+  CHECK(ParseError("resources: [a]\ncases:\n  - <<: nope\n") ==
+        "line 3: merge key (<<) needs a mapping or a list of mappings, got a scalar");
+}

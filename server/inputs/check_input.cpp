@@ -39,6 +39,7 @@ std::optional<InputType> InputTypeFromName(std::string_view name) {
   if (name == "manifest") return InputType::kManifest;
   if (name == "dockerfile") return InputType::kDockerfile;
   if (name == "image-config") return InputType::kImageConfig;
+  if (name == "compose") return InputType::kCompose;
   return std::nullopt;
 }
 
@@ -47,7 +48,11 @@ void CheckInput(const std::string& source, std::string_view text, const InputOpt
                 CheckReport* report) {
   const bool dockerfile = options.type == InputType::kDockerfile ||
                           (options.type == InputType::kAuto && IsDockerfileName(source));
-  if (dockerfile) {
+  const bool compose = options.type == InputType::kCompose ||
+                       (options.type == InputType::kAuto && IsComposeFileName(source));
+  if (compose) {
+    CheckComposeText(source, text, options.compose, policy, facts, report);
+  } else if (dockerfile) {
     CheckDockerfileText(source, text, options.dockerfile, policy, facts, report);
   } else if (options.type == InputType::kImageConfig) {
     CheckImageConfigText(source, text, policy, report);
@@ -82,6 +87,7 @@ void CheckInputs(const std::vector<InputPath>& inputs, const InputOptions& optio
   threads = static_cast<unsigned>(std::min<size_t>(threads, inputs.size()));
   if (threads <= 1) {
     for (const InputPath& in : inputs) ReadAndCheck(in, options, policy, facts, report);
+    CheckComposeFlagFiles(options, policy, facts, report);
     return;
   }
   std::vector<CheckReport> parts(inputs.size());  // one per input, merged in order below
@@ -96,6 +102,14 @@ void CheckInputs(const std::vector<InputPath>& inputs, const InputOptions& optio
   work();
   for (std::thread& t : pool) t.join();
   for (CheckReport& part : parts) Append(std::move(part), report);
+  CheckComposeFlagFiles(options, policy, facts, report);
+}
+
+void CheckComposeFlagFiles(const InputOptions& options, const policy::Policy& policy,
+                           const policy::ImageFacts& facts, CheckReport* report) {
+  if (options.compose.files.empty()) return;
+  CheckComposeProject(options.compose.files, options.compose, compose::DiskFiles(), policy, facts,
+                      report);
 }
 
 }  // namespace rootgate::server

@@ -14,6 +14,7 @@
 #include "server/report/check.h"
 #include "server/inputs/dockerfile_check.h"
 #include "server/util/files.h"
+#include "server/inputs/compose_check.h"
 
 namespace rootgate::server {
 
@@ -22,14 +23,16 @@ enum class InputType {
   kManifest,     // YAML/JSON documents, whatever the name
   kDockerfile,   // every input is a Dockerfile
   kImageConfig,  // every document must be an image config
+  kCompose,      // every input is a Compose file (auto: by name, IsComposeFileName)
 };
 
-// "auto", "manifest", "dockerfile", "image-config"; nullopt for anything else.
+// "auto", "manifest", "dockerfile", "image-config", "compose"; nullopt for anything else.
 std::optional<InputType> InputTypeFromName(std::string_view name);
 
 struct InputOptions {
   InputType type = InputType::kAuto;
   DockerfileOptions dockerfile;
+  ComposeOptions compose;  // -f files (one project, checked after the other inputs), --env-file
 };
 
 // Checks the text of one input named `source`, appending to `report`.
@@ -43,5 +46,9 @@ void CheckInput(const std::string& source, std::string_view text, const InputOpt
 void CheckInputs(const std::vector<InputPath>& inputs, const InputOptions& options,
                  const policy::Policy& policy, const policy::ImageFacts& facts,
                  CheckReport* report, unsigned threads = 0);
+
+// The Compose project of the -f files (options.compose.files), if any, as one more input.
+void CheckComposeFlagFiles(const InputOptions& options, const policy::Policy& policy,
+                           const policy::ImageFacts& facts, CheckReport* report);
 
 }  // namespace rootgate::server

@@ -210,37 +210,48 @@ std::optional<size_t> TargetStage(const std::string& source, const Stages& stage
 
 }  // namespace
 
-void CheckDockerfileText(const std::string& source, std::string_view text,
-                         const DockerfileOptions& options, const policy::Policy& policy,
-                         const policy::ImageFacts& facts, CheckReport* report) {
+DockerfileUser ReadDockerfileUser(const std::string& source, std::string_view text,
+                                  const DockerfileOptions& options, const policy::Policy& policy,
+                                  const policy::ImageFacts& facts, CheckReport* report) {
   const dockerfile::Dockerfile file = dockerfile::ParseDockerfile(text);
   const Stages stages = dockerfile::BuildStages(file, options.build_args);
   AddErrors(source, file.errors, stages.errors, report);
+  DockerfileUser out;
   const std::optional<size_t> target = TargetStage(source, stages, options, report);
-  if (!target) return;
+  if (!target) return out;
   const Chain chain = ResolveChain(stages, *target);
-  CheckResult r;
-  r.source = source;
-  r.kind = "Dockerfile";
-  r.name = chain.target->name.empty() ? "stage " + std::to_string(chain.target->index)
-                                      : chain.target->name;
-  r.line = chain.target->line;
-  UserEvidence evidence;
-  UserWording wording;
+  out.found = true;
+  out.stage = chain.target->name.empty() ? "stage " + std::to_string(chain.target->index)
+                                         : chain.target->name;
+  out.stage_line = chain.target->line;
+  UserWording& wording = out.wording;
   wording.subject = (options.target.empty() ? "final " : "target ") + chain.target->Describe();
   wording.fix = "add USER 10001 (any non-zero UID) to the final stage";
   wording.field = "USER";
   if (chain.user != nullptr) {
     wording.fix = "set USER to a non-zero UID, e.g. USER 10001";
-    FromUser(chain, &evidence, &wording);
-    if (evidence.known && evidence.user.kind == policy::ImageUser::Kind::kName &&
-        evidence.user.name != "root" && !evidence.windows) {
-      ResolveName(stages, chain, policy, facts, &evidence, &wording);
+    FromUser(chain, &out.evidence, &wording);
+    if (out.evidence.known && out.evidence.user.kind == policy::ImageUser::Kind::kName &&
+        out.evidence.user.name != "root" && !out.evidence.windows) {
+      ResolveName(stages, chain, policy, facts, &out.evidence, &wording);
     }
   } else {
-    FromBase(stages, chain, policy, facts, &evidence, &wording);
+    FromBase(stages, chain, policy, facts, &out.evidence, &wording);
   }
-  DecideImageUser(evidence, wording, policy, &r);
+  return out;
+}
+
+void CheckDockerfileText(const std::string& source, std::string_view text,
+                         const DockerfileOptions& options, const policy::Policy& policy,
+                         const policy::ImageFacts& facts, CheckReport* report) {
+  const DockerfileUser user = ReadDockerfileUser(source, text, options, policy, facts, report);
+  if (!user.found) return;
+  CheckResult r;
+  r.source = source;
+  r.kind = "Dockerfile";
+  r.name = user.stage;
+  r.line = user.stage_line;
+  DecideImageUser(user.evidence, user.wording, policy, &r);
   report->results.push_back(std::move(r));
 }
 

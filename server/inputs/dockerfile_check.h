@@ -15,6 +15,7 @@
 #include "policy/policy.h"
 #include "server/report/check.h"
 #include "server/inputs/dockerfile_stages.h"
+#include "server/inputs/image_config_verdict.h"
 
 namespace rootgate::server {
 
@@ -29,6 +30,22 @@ struct DockerfileOptions {
 void CheckDockerfileText(const std::string& source, std::string_view text,
                          const DockerfileOptions& options, const policy::Policy& policy,
                          const policy::ImageFacts& facts, CheckReport* report);
+
+// What CheckDockerfileText decides from: the user the target stage starts as, with the words
+// for messages (wording.line is the line of the USER, or of the stage's FROM). For callers that
+// judge that user themselves (Compose services built from the Dockerfile). Parse errors are
+// appended to `report` as CheckDockerfileText appends them; `found` is false when there is no
+// stage to check (also reported).
+struct DockerfileUser {
+  bool found = false;
+  std::string stage;   // the stage's name, or "stage N"
+  int stage_line = 0;  // the line of its FROM
+  UserEvidence evidence;
+  UserWording wording;
+};
+DockerfileUser ReadDockerfileUser(const std::string& source, std::string_view text,
+                                  const DockerfileOptions& options, const policy::Policy& policy,
+                                  const policy::ImageFacts& facts, CheckReport* report);
 
 // The external base images (as written after substitution) whose user the check of `text`
 // would read: what to look up before calling CheckDockerfileText. Empty when a numeric USER

@@ -16,6 +16,8 @@
 #include <set>
 #include <utility>
 
+#include "policy/yaml_merge.h"
+
 namespace rootgate::server {
 
 namespace {
@@ -151,7 +153,7 @@ bool IsOneOf(std::string_view in, std::initializer_list<std::string_view> words)
   return std::find(words.begin(), words.end(), in) != words.end();
 }
 
-// go-yaml v2's resolveMap, less "<<" (merge keys are handled where keys are converted).
+// go-yaml v2's resolveMap, less "<<" (merge keys are resolved before conversion: policy/yaml_merge.h).
 std::optional<json> LookupSpecial(std::string_view in) {
   constexpr double kInf = std::numeric_limits<double>::infinity();
   if (IsOneOf(in, {"y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"})) {
@@ -295,11 +297,6 @@ std::optional<std::string> KeyText(const json& key) {
   return std::nullopt;
 }
 
-bool IsMergeKey(const YAML::Node& key) {
-  return key.IsScalar() && key.Scalar() == "<<" &&
-         (key.Tag() == "?" || key.Tag() == std::string(kTagPrefix) + "merge");
-}
-
 // ---------------------------------------------------------------------------------------------
 // YAML → JSON.
 
@@ -386,7 +383,6 @@ Result<json> Converter::ConvertMap(const YAML::Node& node, int depth) {
 
 Result<std::string> Converter::ConvertKey(const YAML::Node& key) {
   if (std::optional<Error> error = Charge(key)) return *error;
-  if (IsMergeKey(key)) return At(key, "merge keys (<<) are not supported");
   if (key.IsNull()) return At(key, "null mapping key is not supported");
   if (!key.IsScalar()) return At(key, "mapping key must be a scalar");
   Result<json> value = ResolveScalar(key);
@@ -527,6 +523,12 @@ std::optional<Document> ParseYamlChunk(std::string_view text, const Chunk& chunk
   }
   try {
     const YAML::Node root = YAML::Load(std::string(slice));
+    // kubectl reads manifests with go-yaml v2: merges apply in document order.
+    if (auto error = policy::ResolveMergeKeys(root, policy::MergeOrder::kDocumentOrder,
+                                              chunk.first_line)) {
+      doc.error = *error;
+      return doc;
+    }
     Result<json> value = Converter(chunk.first_line).Convert(root, 1);
     if (!value.ok()) {
       doc.error = value.error();
@@ -651,8 +653,9 @@ void ForEachDocument(std::string_view text, const std::function<void(Document&&)
   }
 }
 
-Result<json> YamlToJson(const YAML::Node& node) {
+Result<json> YamlToJson(const YAML::Node& node, policy::MergeOrder order) {
   try {
+    if (auto error = policy::ResolveMergeKeys(node, order)) return Error{*error};
     return Converter(1).Convert(node, 1);
   } catch (const YAML::Exception& e) {
     return Error{DescribeYamlError(e, 1, 1)};

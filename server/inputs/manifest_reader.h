@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "policy/result.h"
+#include "policy/yaml_merge.h"
 
 namespace rootgate::server {
 
@@ -37,17 +38,21 @@ struct Document {
 // Otherwise it is YAML, split at column-0 `---` lines (a `...` line also ends a document);
 // documents holding only comments, or only a null, are skipped and not counted in `index`.
 // Limits (errors, never crashes): 200 levels of nesting, 1,000,000 nodes and 64 MiB of scalar
-// text per document after alias expansion. Duplicate mapping keys, merge keys (`<<`) and
-// infinite or NaN floats are errors. Bad input never throws.
+// text per document after alias expansion. Merge keys (`<<`) are resolved as kubectl resolves
+// them (policy/yaml_merge.h, go-yaml v2's document order). Duplicate mapping keys, merges that
+// cannot be resolved and infinite or NaN floats are errors. Bad input never throws.
 std::vector<Document> ParseDocuments(std::string_view text);
 
 // As ParseDocuments, but hands each document to `fn` as soon as it is parsed, with its `yaml`
 // node kept, so that only one document's trees are alive at a time.
 void ForEachDocument(std::string_view text, const std::function<void(Document&&)>& fn);
 
-// Converts a yaml-cpp node to JSON with go-yaml v2's scalar resolution, under the limits above.
-// Mapping keys become strings as sigs.k8s.io/yaml makes them (`yes` → "true", `1e6` → "1e+06");
-// null and non-scalar keys are errors. Error messages name node.Mark().line + 1.
-Result<nlohmann::json> YamlToJson(const YAML::Node& node);
+// Converts a yaml-cpp node to JSON with go-yaml v2's scalar resolution, under the limits above,
+// after resolving its merge keys in place with `order` (the tree is changed: see
+// policy/yaml_merge.h). Mapping keys become strings as sigs.k8s.io/yaml makes them (`yes` →
+// "true", `1e6` → "1e+06"); null and non-scalar keys are errors. Error messages name
+// node.Mark().line + 1.
+Result<nlohmann::json> YamlToJson(const YAML::Node& node,
+                                  policy::MergeOrder order = policy::MergeOrder::kDocumentOrder);
 
 }  // namespace rootgate::server

@@ -205,8 +205,8 @@ TEST_CASE("mapping keys become strings the way sigs.k8s.io/yaml writes them") {
 TEST_CASE("keys that cannot become JSON keys are errors naming their line") {
   CHECK(ParseDocuments("a: 1\n~: 2\n")[0].error == "line 2: null mapping key is not supported");
   CHECK(ParseDocuments("a: 1\n[x]: 2\n")[0].error == "line 2: mapping key must be a scalar");
-  CHECK(ParseDocuments("a: 1\n<<: {b: 2}\n")[0].error ==
-        "line 2: merge keys (<<) are not supported");
+  CHECK(ParseDocuments("a: 1\n<<: 2\n")[0].error ==
+        "line 2: merge key (<<) needs a mapping or a list of mappings, got a scalar");
   // A quoted "<<" is an ordinary key.
   const std::vector<Document> quoted = ParseDocuments("\"<<\": 1\n");
   REQUIRE(quoted.size() == 1);
@@ -447,3 +447,23 @@ TEST_CASE("YamlToJson converts a node loaded elsewhere") {
 }
 
 }  // namespace
+
+TEST_CASE("merge keys in manifests resolve as kubectl's go-yaml v2 resolves them") {
+  const std::vector<Document> docs = ParseDocuments(
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n"
+      "  - &c\n    name: a\n    image: x\n    securityContext: {runAsUser: 1000}\n"
+      "  - <<: *c\n    name: b\n    securityContext: {runAsUser: 0}\n"
+      "  - name: c\n    <<: *c\n");
+  REQUIRE(docs.size() == 1);
+  REQUIRE(docs[0].error == "");
+  const json& containers = docs[0].value["spec"]["containers"];
+  CHECK(containers[1] ==
+        json{{"name", "b"}, {"image", "x"}, {"securityContext", {{"runAsUser", 0}}}});
+  // go-yaml v2 applies keys in document order: `name: c` before `<<` is overridden.
+  CHECK(containers[2]["name"] == "a");
+  CHECK(containers[2]["securityContext"]["runAsUser"] == 1000);
+  // The line of a bad merge counts from the document's first line in the file.
+  const std::vector<Document> bad = ParseDocuments("a: 1\n---\nb:\n  <<: [x]\n");
+  REQUIRE(bad.size() == 2);
+  CHECK(bad[1].error == "line 4: merge key (<<) needs a mapping or a list of mappings; item 0 is a scalar");
+}

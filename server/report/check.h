@@ -34,6 +34,7 @@ struct CheckResult {
   std::string object_path;
   // The 1-based file line of each finding's field (Finding::field), when known.
   std::map<std::string, int> field_lines;
+  std::vector<std::string> profiles;  // a Compose service's profiles (it starts only with them)
 };
 
 // The file line of a finding of `r`: its field's line, else the object's line.

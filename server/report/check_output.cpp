@@ -28,6 +28,7 @@ Colours MakeColours(bool on) {
 std::string Where(const CheckResult& r) {
   if (r.kind == "Dockerfile" && IsImageResult(r)) return r.source + ":" + std::to_string(r.line);
   if (r.kind == "Image" && IsImageResult(r)) return "registry";
+  if (r.kind == "ComposeService") return r.source + ":" + std::to_string(r.line);
   std::string s = r.source + "#" + std::to_string(r.document);
   if (r.item) s += (IsImageResult(r) ? "[" : ".items[") + std::to_string(*r.item) + "]";
   return s;
@@ -39,6 +40,7 @@ std::string FindingPlace(const CheckResult& r, const policy::Finding& f) {
     const int line = FindingLine(r, f);
     return line > 0 ? "line " + std::to_string(line) : "image";
   }
+  if (r.kind == "ComposeService") return "service " + f.container;
   return f.container.empty() ? "pod" : "container " + f.container;
 }
 
@@ -96,6 +98,7 @@ json ResultJson(const CheckResult& r) {
             {"skipped", r.skipped},     {"violations", FindingsJson(r, r.decision.violations)},
             {"warnings", FindingsJson(r, r.decision.warnings)}};
   if (r.item) j["item"] = *r.item;
+  if (!r.profiles.empty()) j["profiles"] = r.profiles;
   if (r.skipped) j["skipReason"] = r.skip_reason;
   if (!r.decision.audits.empty()) j["audit"] = FindingsJson(r, r.decision.audits);
   return j;
@@ -138,7 +141,11 @@ bool IsImageResult(const CheckResult& r) {
 
 std::string ResultSubject(const CheckResult& r) {
   std::string ns = r.namespace_name.empty() ? "" : r.namespace_name + "/";
-  return r.kind + " " + ns + (r.name.empty() ? "(unnamed)" : r.name);
+  std::string s = r.kind + " " + ns + (r.name.empty() ? "(unnamed)" : r.name);
+  for (size_t i = 0; i < r.profiles.size(); ++i) {
+    s += (i == 0 ? " (profile " : ", ") + r.profiles[i] + (i + 1 == r.profiles.size() ? ")" : "");
+  }
+  return s;
 }
 
 void PrintReport(const CheckReport& report, OutputFormat format, bool colour, std::ostream& out) {
