@@ -221,6 +221,7 @@ kube_stop() {
 # kube_kubeconfig_token NAME TOKEN: writes $KUBE_DIR/NAME.kubeconfig and prints its path.
 kube_kubeconfig_token() {
   local f="$KUBE_DIR/$1.kubeconfig"
+  install -m 600 /dev/null "$f"
   cat >"$f" <<EOF
 apiVersion: v1
 kind: Config
@@ -253,6 +254,7 @@ kube_kubeconfig_cert() {
     openssl x509 -req -in "$d/$name.csr" -CA "$KUBE_CLIENT_CA" -CAkey "$KUBE_CLIENT_CA_KEY" -CAcreateserial \
       -days 1 -extfile "$d/$name.ext" -out "$d/$name.crt" 2>/dev/null || return 1
   local f="$KUBE_DIR/$name.kubeconfig"
+  install -m 600 /dev/null "$f"
   cat >"$f" <<EOF
 apiVersion: v1
 kind: Config
