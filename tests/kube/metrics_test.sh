@@ -9,16 +9,16 @@
 # server's buckets are 5 ms, 25 ms, 100 ms, ...). Asserts only that every create was allowed and
 # counted by both (no timing assertion); the figures are for the README.
 #
-# usage: tests/kube/admission_metrics.sh path/to/rootgate [N]     (exit 77: no kube-apiserver)
+# usage: tests/kube/metrics_test.sh path/to/rootgate [N]     (exit 77: no kube-apiserver)
 [ $# -ge 1 ] || { echo "usage: $0 path/to/rootgate [N]" >&2; exit 2; }
 source "$(dirname "$0")/e2e_lib.sh"
 n="${2:-200}"
 e2e_start
 webhook_certs "$work/pki"
 E2E_SERVE_NAME=rootgate
-start_serve rootgate --tls-cert "$work/pki/tls.crt" --tls-key "$work/pki/tls.key" --offline || finish admission_metrics
+start_serve rootgate --tls-cert "$work/pki/tls.crt" --tls-key "$work/pki/tls.key" --offline || finish metrics
 port="$serve_port"
-register_webhook "$port" || finish admission_metrics
+register_webhook "$port" || finish metrics
 kube_namespace bench pod-security.kubernetes.io/enforce=restricted pod-security.kubernetes.io/enforce-version=v1.32
 
 # A pod both rootgate and Pod Security's restricted level allow.
@@ -108,4 +108,4 @@ cat "$work/figures.txt"
 expect_eq "all three measured" "$(grep -c ' mean ' "$work/figures.txt")" "3"
 expect_eq "rootgate counted every create" "$(( $(rootgate_allowed) - rootgate_before ))" "$n"
 stop_serve "$serve_pid" rootgate
-finish admission_metrics
+finish metrics

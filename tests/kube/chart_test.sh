@@ -11,7 +11,7 @@
 #     kubectl apply --server-side --dry-run=server.
 # The expected object kinds are the chart's documented ones (issue 5, charts/rootgate/README.md).
 #
-# usage: tests/kube/helm_kube_test.sh path/to/rootgate      (exit 77: no kube-apiserver)
+# usage: tests/kube/chart_test.sh path/to/rootgate      (exit 77: no kube-apiserver)
 [ $# -eq 1 ] || { echo "usage: $0 path/to/rootgate" >&2; exit 2; }
 source "$(dirname "$0")/e2e_lib.sh"
 e2e_start
@@ -78,7 +78,7 @@ if out="$("$helm" uninstall full -n webhooks 2>&1)"; then pass; else fail "helm 
 # --- webhook.url: the chart's webhook calls a rootgate outside the cluster -------------------
 webhook_certs "$work/pki"
 E2E_SERVE_NAME=rootgate
-start_serve rootgate --tls-cert "$work/pki/tls.crt" --tls-key "$work/pki/tls.key" --offline || finish helm_kube
+start_serve rootgate --tls-cert "$work/pki/tls.crt" --tls-key "$work/pki/tls.key" --offline || finish chart
 if out="$("$helm" install outside "$chart" -n outside --create-namespace \
             --set "webhook.url=https://127.0.0.1:$serve_port/validate" \
             --set "webhook.caBundle=$(base64 -w0 "$work/pki/ca.crt")" 2>&1)"; then pass
@@ -102,4 +102,4 @@ for f in "$work"/rendered/*.yaml; do
 done
 expect_eq "deploy/ dry-run created nothing" "$(kubectl -n rootgate get all,configmaps,secrets,serviceaccounts -o name | grep -v serviceaccount/default)" ""
 
-finish helm_kube
+finish chart
