@@ -83,10 +83,10 @@ new_serving_cert "$work/pki" tls2 && new_serving_cert "$work/pki" tls3
 E2E_SERVE_NAME=rotate
 start_serve rotate --tls-cert "$mount/tls.crt" --tls-key "$mount/tls.key" --offline --reload-interval 100ms || finish failure
 register_webhook "$serve_port" || finish failure
-n=40
+n=30
 for i in $(seq "$n"); do
   if pod_yaml "rot-$i" Pod | kubectl -n e2e create -f - >/dev/null 2>>"$work/rotate.err"; then echo ok; else echo failed; fi
-  case "$i" in 10) publish v2 tls2 ;; 25) publish v3 tls3 ;; esac
+  case "$i" in 8) publish v2 tls2 ;; 18) publish v3 tls3 ;; esac
 done >"$work/rotate.results"
 expect_eq "creates during two certificate swaps" "$(grep -c ok "$work/rotate.results")/$n" "$n/$n"
 [ ! -s "$work/rotate.err" ] || fail "rotation: kubectl errors: $(head -5 "$work/rotate.err")"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the API server measures (issue 12, item 5): N pod creates (one `kubectl create -f` of N
-# pods, default N=200) in a namespace labelled pod-security.kubernetes.io/enforce=restricted,
+# pods; N defaults to $KUBE_METRICS_CREATES, else 200) in a namespace labelled pod-security.kubernetes.io/enforce=restricted,
 # with rootgate registered as the chart renders it. From the API server's /metrics, before and
 # after: rootgate's apiserver_admission_webhook_admission_duration_seconds and the built-in Pod
 # Security admission plugin's apiserver_admission_controller_admission_duration_seconds
@@ -12,7 +12,7 @@
 # usage: tests/kube/metrics_test.sh path/to/rootgate [N]     (exit 77: no kube-apiserver)
 [ $# -ge 1 ] || { echo "usage: $0 path/to/rootgate [N]" >&2; exit 2; }
 source "$(dirname "$0")/e2e_lib.sh"
-n="${2:-200}"
+n="${2:-${KUBE_METRICS_CREATES:-200}}"
 e2e_start
 webhook_certs "$work/pki"
 E2E_SERVE_NAME=rootgate
@@ -30,6 +30,40 @@ kc "rootgate root" -n plain create -f - <<<"$(pod_yaml plain-root Pod '{runAsUse
 expect_denied "rootgate refuses a root pod by itself" "[rootUser]"
 kc "psa root" -n bench create -f - <<<"$(pod_yaml bench-root Pod '{runAsUser: 0}')"
 expect_contains "Pod Security refuses a root pod in the restricted namespace" "$out" 'violates PodSecurity "restricted:v1.32"'
+# The peer: Kubernetes' own Pod Security webhook (shared/kube, same tree as the API server), as a
+# second webhook for the bench namespace only, so both webhooks' figures come from one run.
+peer=""
+peer_xz="${KUBE_PSA_WEBHOOK:-$(kube_shared_dir)/pod-security-webhook-$KUBE_VERSION.xz}"
+if [ -f "$peer_xz" ]; then
+  peer="$KUBE_CACHE_DIR/pod-security-webhook-$KUBE_VERSION"
+  if [ ! -x "$peer" ]; then
+    xz -dc "$peer_xz" >"$peer.$$" && chmod +x "$peer.$$" && mv -f "$peer.$$" "$peer" || fail "unpack $peer_xz"
+  fi
+  printf 'apiVersion: pod-security.admission.config.k8s.io/v1\nkind: PodSecurityConfiguration\ndefaults: {enforce: restricted, enforce-version: latest}\n' >"$work/psa.yaml"
+  peer_port="$(kube_free_port)"
+  "$peer" --config "$work/psa.yaml" --kubeconfig "$KUBECONFIG" --bind-address 127.0.0.1 --secure-port "$peer_port" \
+    --tls-cert-file "$work/pki/tls.crt" --tls-private-key-file "$work/pki/tls.key" >"$work/peer.log" 2>&1 &
+  serve_pids+=($!)
+  for _ in $(seq 100); do curl -s --cacert "$work/pki/ca.crt" "https://127.0.0.1:$peer_port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+  kubectl label --overwrite namespace bench rootgate-bench=peer >/dev/null
+  kubectl apply -f - >/dev/null <<EOF || fail "peer webhook registration"
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: pod-security-webhook-peer}
+webhooks:
+  - name: pod-security-webhook.peer.test
+    admissionReviewVersions: [v1]
+    sideEffects: None
+    failurePolicy: Fail
+    timeoutSeconds: 10
+    clientConfig: {url: "https://127.0.0.1:$peer_port/validate", caBundle: $(base64 -w0 "$work/pki/ca.crt")}
+    namespaceSelector: {matchLabels: {rootgate-bench: peer}}
+    rules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [pods], scope: Namespaced}]
+EOF
+  sleep 2 # the API server's webhook informer
+else
+  echo "no $peer_xz: the Pod Security webhook peer is left out"
+fi
 # Warm-up: the API server's connection to rootgate and its informers.
 for i in 1 2 3; do pod_yaml "warm-$i" Pod "$restricted"; echo ---; done | kubectl -n bench create -f - >/dev/null ||
   fail "warm-up creates"
@@ -50,8 +84,8 @@ rootgate_metrics >>"$work/after.prom"
 expect_eq "all $n creates allowed" "$created" "$n"
 [ ! -s "$work/create.err" ] || fail "kubectl create: $(head -3 "$work/create.err")"
 
-python3 - "$work/before.prom" "$work/after.prom" "$n" >"$work/figures.txt" <<'EOF' || fail "metrics: $(cat "$work/figures.txt")"
-import re, sys
+PEER="$peer" python3 - "$work/before.prom" "$work/after.prom" "$n" >"$work/figures.txt" <<'EOF' || fail "metrics: $(cat "$work/figures.txt")"
+import os, re, sys
 def load(path):
     series = {}
     for line in open(path):
@@ -90,7 +124,10 @@ rows = [("rootgate (webhook)", "apiserver_admission_webhook_admission_duration_s
         ("PodSecurity (built in)", "apiserver_admission_controller_admission_duration_seconds",
          {"name": "PodSecurity", "operation": "CREATE", "rejected": "false"}),
         ("rootgate's own decision", "rootgate_admission_decision_duration_seconds", {})]
-ok = True
+if os.environ.get("PEER"):
+    rows.insert(1, ("pod-security-webhook", "apiserver_admission_webhook_admission_duration_seconds",
+                    {"name": "pod-security-webhook.peer.test", "operation": "CREATE", "rejected": "false"}))
+ok, means = True, {}
 for title, family, want in rows:
     d = delta(family, want)
     count = d["_count"].get("", 0)
@@ -100,12 +137,16 @@ for title, family, want in rows:
         continue
     mean = d["_sum"][""] / count * 1000
     bound, interp = quantile(0.99, d["_bucket"], count)
+    means[title] = mean
     print(f"{title:24} mean {mean:6.3f} ms   p99 <= {bound * 1000:g} ms (bucket; interpolated {interp * 1000:.2f} ms)   n={count:.0f}")
+if "pod-security-webhook" in means and "rootgate (webhook)" in means:
+    print(f"rootgate / pod-security-webhook (mean, same creates): "
+          f"{means['rootgate (webhook)'] / means['pod-security-webhook']:.2f}")
 sys.exit(0 if ok else 1)
 EOF
 echo "API server admission latency for $n pod creates (kubectl create -f, $elapsed_ms ms in all):"
 cat "$work/figures.txt"
-expect_eq "all three measured" "$(grep -c ' mean ' "$work/figures.txt")" "3"
+expect_eq "every row measured" "$(grep -c ' mean ' "$work/figures.txt")" "$([ -n "$peer" ] && echo 4 || echo 3)"
 expect_eq "rootgate counted every create" "$(( $(rootgate_allowed) - rootgate_before ))" "$n"
 stop_serve "$serve_pid" rootgate
 finish metrics
