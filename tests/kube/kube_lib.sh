@@ -23,7 +23,8 @@
 # serving certificate), KUBE_CLIENT_CA / KUBE_CLIENT_CA_KEY (the --client-ca-file pair),
 # KUBE_ADMIN_TOKEN, KUBECONFIG (exported), KUBECTL (exported; `kubectl` is a function calling it),
 # KUBE_AUDIT_LOG, KUBE_APISERVER_LOG, KUBE_ETCD_LOG, KUBE_APISERVER_PID, KUBE_ETCD_PID.
-# Functions: kube_stop (also run by the EXIT/INT/TERM trap kube_start sets; it chains the trap
+# Functions: kube_stop (also run by the EXIT/INT/TERM trap kube_start sets, and by a watchdog
+# when the shell is SIGKILLed, e.g. a CTest timeout; the EXIT trap chains the trap
 # that was there before), kube_restart_apiserver [ARGS...] (same etcd, new extra flags),
 # kube_kubeconfig_token NAME TOKEN, kube_kubeconfig_cert NAME USER [GROUP...],
 # kube_kubeconfig_sa NAMESPACE SA (creates the ServiceAccount if missing; TokenRequest),
@@ -174,6 +175,7 @@ kube_start_apiserver() {
     --audit-log-maxbackup=1 --audit-log-maxsize=200 \
     --profiling=false "${KUBE_APISERVER_ARGS[@]}" "$@" >>"$KUBE_APISERVER_LOG" 2>&1 &
   KUBE_APISERVER_PID=$!
+  echo "$KUBE_ETCD_PID $KUBE_APISERVER_PID" >"$KUBE_DIR/pids"
   local _
   for _ in $(seq 600); do
     if [ "$(kube_curl /readyz 2>/dev/null)" = ok ] &&
@@ -209,8 +211,23 @@ kube_restart_apiserver() {
   done
 }
 
+# kube_watchdog: a background shell that stops etcd and the API server (the pids in
+# $KUBE_DIR/pids) if this shell dies without its EXIT trap (SIGKILL, e.g. a CTest timeout).
+kube_watchdog() {
+  local parent=$$ dir="$KUBE_DIR" keep="${KUBE_KEEP:-0}"
+  (
+    trap '' INT TERM HUP
+    while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+    [ -f "$dir/pids" ] && kill $(cat "$dir/pids") 2>/dev/null
+    sleep 1
+    [ "$keep" = 1 ] || rm -rf "$dir"
+  ) </dev/null >/dev/null 2>&1 &
+  KUBE_WATCHDOG_PID=$!
+}
+
 # kube_stop: stops the API server and etcd, removes KUBE_DIR (kept when KUBE_KEEP=1).
 kube_stop() {
+  [ -z "${KUBE_WATCHDOG_PID:-}" ] || { kill "$KUBE_WATCHDOG_PID" 2>/dev/null; KUBE_WATCHDOG_PID=""; }
   kube_stop_apiserver
   if [ -n "$KUBE_ETCD_PID" ]; then
     kill -TERM "$KUBE_ETCD_PID" 2>/dev/null; wait "$KUBE_ETCD_PID" 2>/dev/null; KUBE_ETCD_PID=""
@@ -325,6 +342,8 @@ kube_start() {
   if [ -n "${KUBE_AUDIT_POLICY:-}" ]; then cp "$KUBE_AUDIT_POLICY" "$KUBE_DIR/audit-policy.yaml"
   else kube_audit_policy >"$KUBE_DIR/audit-policy.yaml"; fi
   kube_start_etcd || return 1
+  echo "$KUBE_ETCD_PID" >"$KUBE_DIR/pids"
+  kube_watchdog
   kube_start_apiserver || return 1
   KUBECONFIG="$(kube_kubeconfig_token admin "$KUBE_ADMIN_TOKEN")"
   export KUBECONFIG
