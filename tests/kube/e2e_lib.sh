@@ -1,6 +1,6 @@
 # For the tests that run `rootgate serve` behind a real kube-apiserver (tests/kube/*_test.sh):
 # sourced with the rootgate binary as $1. Starts nothing by itself. Defines the assertion helpers
-# (pass, fail, expect_eq, expect_contains, expect_not_contains, finish), sources serve_lib.sh
+# (pass, fail, expect_eq, expect_ne, expect_contains, expect_not_contains, finish), sources serve_lib.sh
 # (start_serve, stop_serve) and kube_lib.sh, and adds:
 #   e2e_start                 kube_start, or exit with its code (77 skipped / 1)
 #   webhook_certs DIR         a CA and a serving certificate for 127.0.0.1 (DIR/ca.crt, tls.*)
@@ -20,6 +20,7 @@ fails=0; passes=0
 pass() { passes=$((passes + 1)); }
 fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 expect_eq() { if [ "$2" == "$3" ]; then pass; else fail "$1: got [$2], want [$3]"; fi; }
+expect_ne() { if [ "$2" != "$3" ]; then pass; else fail "$1: both are [$2]"; fi; }
 expect_contains() { if grep -qF -- "$3" <<<"$2"; then pass; else fail "$1: [$3] not in: $2"; fi; }
 expect_not_contains() { if grep -qF -- "$3" <<<"$2"; then fail "$1: [$3] in: $2"; else pass; fi; }
 # finish NAME: the closing line and exit code.

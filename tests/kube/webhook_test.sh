@@ -103,6 +103,13 @@ expect_denied "image change of an existing root pod" "[rootUser]"
 kc "image kept" -n e2e get pod oldroot -o 'jsonpath={.spec.containers[0].image}'
 expect_eq "image change not stored" "$out" "registry.example/app:1"
 
+# --- the harness keeps what a kubelet reports (SupplementalGroupsPolicy on 1.32) ----------------
+kc "status user" -n e2e patch pod oldroot --subresource=status --type=merge -p \
+  '{"status":{"containerStatuses":[{"name":"app","image":"registry.example/app:1","imageID":"","ready":false,"restartCount":0,"state":{"waiting":{"reason":"Test"}},"user":{"linux":{"uid":0,"gid":0,"supplementalGroups":[0]}}}]}}'
+expect_allowed "kubelet-style status patch"
+kc "status user read" -n e2e get pod oldroot -o 'jsonpath={.status.containerStatuses[0].user.linux.uid}'
+expect_eq "status.containerStatuses[].user kept" "$out" "0"
+
 # --- namespace selector exclusions -------------------------------------------------------------
 kube_namespace e2e-optout rootgate.io/ignore=true
 kube_namespace rootgate
@@ -150,7 +157,9 @@ expect_allowed "v1beta1 AdmissionReview: non-root pod"
 
 # --- what rootgate saw -------------------------------------------------------------------------
 sleep 1.2 # decision lines are flushed within a second
-expect_eq "oldroot label update not evaluated" "$(decisions oldroot | jq -r 'select(.operation == "UPDATE") | .decision' | head -1)" "allow"
+expect_eq "oldroot label update allowed" "$(decisions oldroot | jq -r 'select(.operation == "UPDATE") | .decision' | head -1)" "allow"
+expect_ne "oldroot label update: the note says why it was not evaluated" \
+  "$(decisions oldroot | jq -r 'select(.operation == "UPDATE") | .note' | head -1)" ""
 expect_eq "dry-run flagged" "$(decisions dry-root | jq -r .dry_run)" "true"
 for ns in kube-system e2e-optout rootgate; do
   expect_eq "excluded $ns never reached rootgate" "$(decisions "excl-$ns")" ""
