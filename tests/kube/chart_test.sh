@@ -15,6 +15,7 @@
 [ $# -eq 1 ] || { echo "usage: $0 path/to/rootgate" >&2; exit 2; }
 source "$(dirname "$0")/e2e_lib.sh"
 e2e_start
+section "API server ready"
 export HELM_CACHE_HOME="$work/helm/cache" HELM_CONFIG_HOME="$work/helm/config" HELM_DATA_HOME="$work/helm/data"
 chart=charts/rootgate
 
@@ -31,6 +32,7 @@ for d in yaml.safe_load_all(sys.stdin):
 }
 
 # --- install with the defaults ----------------------------------------------------------------
+section "install with the defaults"
 if out="$("$helm" install rg "$chart" -n rootgate --create-namespace 2>&1)"; then pass; else fail "helm install: $out"; fi
 expect_eq "default release: every object created" "$(kinds_of rg rootgate)" \
   "ConfigMap Deployment PodDisruptionBudget Secret Service ServiceAccount ValidatingWebhookConfiguration "
@@ -44,6 +46,7 @@ base64 -d <<<"$crt1" >"$work/crt1.pem"; base64 -d <<<"$ca1" >"$work/ca1.pem"
 if openssl verify -CAfile "$work/ca1.pem" "$work/crt1.pem" >/dev/null 2>&1; then pass; else fail "serving certificate not signed by the CA"; fi
 
 # --- upgrade keeps the CA ---------------------------------------------------------------------
+section "upgrade keeps the CA"
 if out="$("$helm" upgrade rg "$chart" -n rootgate --set replicaCount=3 2>&1)"; then pass; else fail "helm upgrade: $out"; fi
 expect_eq "upgrade applied" "$(kubectl -n rootgate get deployment rg-rootgate -o 'jsonpath={.spec.replicas}')" "3"
 expect_eq "upgrade keeps the CA" "$(secret_ca 'ca\.crt')" "$ca1"
@@ -53,6 +56,7 @@ expect_eq "upgrade keeps the caBundle" \
 expect_eq "release revision" "$("$helm" status rg -n rootgate -o json | jq -r .version)" "2"
 
 # --- uninstall leaves nothing -----------------------------------------------------------------
+section "uninstall leaves nothing"
 if out="$("$helm" uninstall rg -n rootgate 2>&1)"; then pass; else fail "helm uninstall: $out"; fi
 left="$(kubectl get validatingwebhookconfigurations,secrets,serviceaccounts,configmaps,services,deployments,poddisruptionbudgets,roles,rolebindings,clusterroles,clusterrolebindings \
   -A -l app.kubernetes.io/instance=rg -o name 2>&1)"
@@ -64,6 +68,7 @@ kc "pod after uninstall" -n default create -f - <<<"$(pod_yaml after-uninstall P
 expect_allowed "after uninstall the API server calls no stale webhook"
 
 # --- most optional objects on -----------------------------------------------------------------
+section "most optional objects on"
 full=(--set autoscaling.enabled=true --set networkPolicy.enabled=true
       --set priorityClassName=system-cluster-critical --set registryAuth.existingSecret=regcred
       --set clientCA.enabled=true --set clientCA.secretName=apiserver-ca
@@ -76,6 +81,7 @@ expect_eq "full release: every object created" "$(kinds_of full webhooks)" \
 if out="$("$helm" uninstall full -n webhooks 2>&1)"; then pass; else fail "helm uninstall full: $out"; fi
 
 # --- webhook.url: the chart's webhook calls a rootgate outside the cluster -------------------
+section "webhook.url: the chart's webhook calls a rootgate outside the cluster"
 webhook_certs "$work/pki"
 E2E_SERVE_NAME=rootgate
 start_serve rootgate --tls-cert "$work/pki/tls.crt" --tls-key "$work/pki/tls.key" --offline || finish chart
@@ -93,6 +99,7 @@ if out="$("$helm" uninstall outside -n outside 2>&1)"; then pass; else fail "hel
 stop_serve "$serve_pid" rootgate
 
 # --- deploy/: server-side dry-run -------------------------------------------------------------
+section "deploy/: server-side dry-run"
 if out="$(deploy/gen-certs.sh --out "$work/rendered" 2>&1)"; then pass; else fail "gen-certs.sh: $out"; fi
 kubectl get namespace rootgate >/dev/null 2>&1 || kubectl create namespace rootgate >/dev/null
 for f in "$work"/rendered/*.yaml; do

@@ -30,6 +30,10 @@ finish() {
   exit
 }
 
+# section NAME: a progress line with the seconds since the start (the CTest log shows where
+# the time goes).
+section() { echo "== $1 (at ${SECONDS}s)"; }
+
 source "$root/tests/serve_lib.sh"
 source "$here/kube_lib.sh"
 helm="$root/node_modules/.bin/helm"
@@ -45,7 +49,7 @@ e2e_start() {
 webhook_certs() {
   mkdir -p "$1" && (
     cd "$1" || exit 1
-    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rootgate-test-webhook-ca" \
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=rootgate-test-webhook-ca" \
       -keyout ca.key -out ca.crt 2>/dev/null &&
     new_serving_cert . tls
   ) || { echo "FAIL: openssl (webhook certificates)" >&2; exit 1; }
@@ -53,7 +57,7 @@ webhook_certs() {
 
 # new_serving_cert DIR NAME: DIR/NAME.crt + NAME.key for 127.0.0.1, signed by DIR/ca.*.
 new_serving_cert() {
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$1/$2.key" -out "$1/$2.csr" 2>/dev/null &&
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" -keyout "$1/$2.key" -out "$1/$2.csr" 2>/dev/null &&
     printf 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$1/$2.ext" &&
     openssl x509 -req -in "$1/$2.csr" -CA "$1/ca.crt" -CAkey "$1/ca.key" -CAcreateserial -days 2 \
       -extfile "$1/$2.ext" -out "$1/$2.crt" 2>/dev/null

@@ -15,10 +15,12 @@
 [ $# -eq 1 ] || { echo "usage: $0 path/to/rootgate" >&2; exit 2; }
 source "$(dirname "$0")/e2e_lib.sh"
 e2e_start
+section "API server ready"
 webhook_certs "$work/pki"
 kube_namespace e2e
 
 # --- rootgate stopped: Fail, then Ignore ------------------------------------------------------
+section "rootgate stopped: Fail, then Ignore"
 E2E_SERVE_NAME=down
 start_serve down --tls-cert "$work/pki/tls.crt" --tls-key "$work/pki/tls.key" --offline || finish failure
 down_port="$serve_port"
@@ -47,6 +49,7 @@ expect_eq "down Ignore: the API server records failing open" \
 expect_contains "down Ignore: the API server's log" "$(cat "$KUBE_APISERVER_LOG")" "Failed calling webhook, failing open pods.rootgate.io"
 
 # --- a registry that stalls -------------------------------------------------------------------
+section "a registry that stalls"
 python3 "$root/tests/registry_fake.py" stall >"$work/stall.port" 2>/dev/null & serve_pids+=($!)
 for _ in $(seq 50); do [ -s "$work/stall.port" ] && break; sleep 0.1; done
 reg="127.0.0.1:$(head -1 "$work/stall.port")"
@@ -72,6 +75,7 @@ expect_not_contains "stall allow: not the API server's timeout" "$out" "context 
 stop_serve "$serve_pid" stall
 
 # --- certificate rotation during a loop of creates --------------------------------------------
+section "certificate rotation during a loop of creates"
 # The kubelet's layout for a mounted Secret: tls.crt -> ..data/tls.crt, ..data -> ..<timestamp>.
 mount="$work/mount"
 publish() { # DIR-NAME CERT-BASENAME: a new ..<name> directory swapped in atomically
@@ -98,10 +102,11 @@ expect_denied "after rotation: still judged" "[rootUser]"
 stop_serve "$serve_pid" rotate
 
 # --- mTLS from the API server to rootgate -----------------------------------------------------
+section "mTLS from the API server to rootgate"
 mkdir -p "$work/caller"
 ( cd "$work/caller" &&
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=caller-ca" -keyout ca.key -out ca.crt 2>/dev/null &&
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver-webhook-client" -keyout client.key -out client.csr 2>/dev/null &&
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=caller-ca" -keyout ca.key -out ca.crt 2>/dev/null &&
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=kube-apiserver-webhook-client" -keyout client.key -out client.csr 2>/dev/null &&
   printf 'extendedKeyUsage=clientAuth\n' >client.ext &&
   openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile client.ext \
     -out client.crt 2>/dev/null ) || fail "openssl: the API server's client certificate"

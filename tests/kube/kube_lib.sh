@@ -1,6 +1,6 @@
 # A real Kubernetes API server for shell tests: Debian's etcd and kube-apiserver v1.32.13 on free
-# loopback ports, with TLS from a CA this library makes, token and client-certificate auth, RBAC,
-# an audit log, and a kubeconfig for an admin. Interface (also in the project notes,
+# loopback ports, with TLS from a CA this library makes (EC P-256 keys throughout), token and
+# client-certificate auth, RBAC, an audit log, and a kubeconfig for an admin. Interface (also in the project notes,
 # kube-harness.md):
 #
 #   source tests/kube/kube_lib.sh          # bash; defines functions only, starts nothing
@@ -113,16 +113,17 @@ kube_certs() {
   local d="$KUBE_DIR/pki"
   mkdir -p "$d" && (
     cd "$d" || exit 1
-    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rootgate-test-apiserver-ca" \
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=rootgate-test-apiserver-ca" \
       -keyout ca.key -out ca.crt 2>/dev/null &&
-    openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" -keyout apiserver.key \
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=kube-apiserver" -keyout apiserver.key \
       -out apiserver.csr 2>/dev/null &&
     printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n' >apiserver.ext &&
     openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
       -extfile apiserver.ext -out apiserver.crt 2>/dev/null &&
-    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rootgate-test-client-ca" \
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=rootgate-test-client-ca" \
       -keyout client-ca.key -out client-ca.crt 2>/dev/null &&
-    openssl genrsa -out sa.key 2048 2>/dev/null && openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out sa.key 2>/dev/null &&
+      openssl pkey -in sa.key -pubout -out sa.pub 2>/dev/null
   ) || { echo "kube_lib: openssl failed making the test PKI" >&2; return 1; }
   KUBE_CA="$d/ca.crt" KUBE_CLIENT_CA="$d/client-ca.crt" KUBE_CLIENT_CA_KEY="$d/client-ca.key"
 }
@@ -266,7 +267,7 @@ kube_kubeconfig_cert() {
   local subj="/CN=$user" g
   for g in "$@"; do subj="$subj/O=$g"; done
   local d="$KUBE_DIR/pki"
-  openssl req -newkey rsa:2048 -nodes -subj "$subj" -keyout "$d/$name.key" -out "$d/$name.csr" 2>/dev/null &&
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "$subj" -keyout "$d/$name.key" -out "$d/$name.csr" 2>/dev/null &&
     printf 'extendedKeyUsage=clientAuth\n' >"$d/$name.ext" &&
     openssl x509 -req -in "$d/$name.csr" -CA "$KUBE_CLIENT_CA" -CAkey "$KUBE_CLIENT_CA_KEY" -CAcreateserial \
       -days 1 -extfile "$d/$name.ext" -out "$d/$name.crt" 2>/dev/null || return 1

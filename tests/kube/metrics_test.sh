@@ -17,6 +17,7 @@
 source "$(dirname "$0")/e2e_lib.sh"
 n="${2:-${KUBE_METRICS_CREATES:-200}}"
 e2e_start
+section "API server ready"
 webhook_certs "$work/pki"
 E2E_SERVE_NAME=rootgate
 start_serve rootgate --tls-cert "$work/pki/tls.crt" --tls-key "$work/pki/tls.key" --offline || finish metrics

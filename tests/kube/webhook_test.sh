@@ -9,6 +9,7 @@
 [ $# -eq 1 ] || { echo "usage: $0 path/to/rootgate" >&2; exit 2; }
 source "$(dirname "$0")/e2e_lib.sh"
 e2e_start
+section "API server ready"
 
 webhook_certs "$work/pki"
 printf 'mode: enforce\npreset: default\n' >"$work/policy.yaml"
@@ -25,6 +26,7 @@ expect_allowed "root pod before the webhook"
 register_webhook "$port" || finish webhook
 
 # --- every pod-bearing kind, allowed and denied ------------------------------------------------
+section "every pod-bearing kind, allowed and denied"
 for kind in Pod Deployment ReplicaSet StatefulSet DaemonSet Job CronJob ReplicationController PodTemplate; do
   lower="$(tr '[:upper:]' '[:lower:]' <<<"$kind")"
   kc "$kind ok" -n e2e create -f - <<<"$(pod_yaml "ok-$lower" "$kind")"
@@ -38,6 +40,7 @@ for kind in Pod Deployment ReplicaSet StatefulSet DaemonSet Job CronJob Replicat
 done
 
 # --- server-side dry-run and server-side apply -------------------------------------------------
+section "server-side dry-run and server-side apply"
 kc "dry-run root" -n e2e create --dry-run=server -f - <<<"$(pod_yaml dry-root Pod "$SC_ROOT")"
 expect_denied "server-side dry-run of a root pod" "[rootUser]"
 kc "dry-run ok" -n e2e create --dry-run=server -f - <<<"$(pod_yaml dry-ok Pod)"
@@ -52,6 +55,7 @@ kc "ssa update to root" -n e2e apply --server-side -f - <<<"$(pod_yaml ssa-ok De
 expect_denied "server-side apply turning a Deployment root" "[rootUser]"
 
 # --- kubectl debug: ephemeral containers -------------------------------------------------------
+section "kubectl debug: ephemeral containers"
 kc "debug target" -n e2e create -f - <<<"$(pod_yaml dbg Pod "$SC_NONROOT" 'securityContext: {runAsUser: 1000, runAsNonRoot: true}')"
 expect_allowed "debug target pod"
 kc "debug general" -n e2e debug dbg --image=registry.example/tools:1 --container=dbg1 --profile=general
@@ -62,6 +66,7 @@ kc "debug containers" -n e2e get pod dbg -o 'jsonpath={.spec.ephemeralContainers
 expect_eq "ephemeral containers kept" "$out" "dbg1"
 
 # --- a restartable sidecar init container, a Windows pod ---------------------------------------
+section "a restartable sidecar init container, a Windows pod"
 sidecar() { # NAME SC
   cat <<EOF
 apiVersion: v1
@@ -96,6 +101,7 @@ kc "windows user" -n e2e create -f - <<<"$(windows win-user ContainerUser)"
 expect_allowed "Windows pod as ContainerUser"
 
 # --- UPDATE of the root pod made before the webhook --------------------------------------------
+section "UPDATE of the root pod made before the webhook"
 kc "label old root" -n e2e label pod oldroot team=a
 expect_allowed "label-only update of an existing root pod"
 kc "image old root" -n e2e set image pod/oldroot app=registry.example/app:2
@@ -104,6 +110,7 @@ kc "image kept" -n e2e get pod oldroot -o 'jsonpath={.spec.containers[0].image}'
 expect_eq "image change not stored" "$out" "registry.example/app:1"
 
 # --- the harness keeps what a kubelet reports (SupplementalGroupsPolicy on 1.32) ----------------
+section "the harness keeps what a kubelet reports"
 kc "status user" -n e2e patch pod oldroot --subresource=status --type=merge -p \
   '{"status":{"containerStatuses":[{"name":"app","image":"registry.example/app:1","imageID":"","ready":false,"restartCount":0,"state":{"waiting":{"reason":"Test"}},"user":{"linux":{"uid":0,"gid":0,"supplementalGroups":[0]}}}]}}'
 expect_allowed "kubelet-style status patch"
@@ -111,6 +118,7 @@ kc "status user read" -n e2e get pod oldroot -o 'jsonpath={.status.containerStat
 expect_eq "status.containerStatuses[].user kept" "$out" "0"
 
 # --- namespace selector exclusions -------------------------------------------------------------
+section "namespace selector exclusions"
 kube_namespace e2e-optout rootgate.io/ignore=true
 kube_namespace rootgate
 for ns in kube-system e2e-optout rootgate; do
@@ -119,6 +127,7 @@ for ns in kube-system e2e-optout rootgate; do
 done
 
 # --- warn and audit modes ----------------------------------------------------------------------
+section "warn and audit modes"
 set_policy() { # MODE: rewrites the policy and waits until a probe shows rootgate uses it
   printf 'mode: %s\npreset: default\n' "$1" >"$work/policy.yaml.new" && mv "$work/policy.yaml.new" "$work/policy.yaml"
   local _
@@ -146,6 +155,7 @@ expect_contains "audit log annotation" "$(jq -r '.annotations["pods.rootgate.io/
 set_policy enforce
 
 # --- admissionReviewVersions: [v1beta1] --------------------------------------------------------
+section "admissionReviewVersions: [v1beta1]"
 sed -i 's/admissionReviewVersions: \[v1, v1beta1\]/admissionReviewVersions: [v1beta1]/' "$work/webhook.yaml"
 expect_contains "webhook.yaml v1beta1 only" "$(cat "$work/webhook.yaml")" "admissionReviewVersions: [v1beta1]"
 kubectl apply -f "$work/webhook.yaml" >/dev/null
@@ -156,6 +166,7 @@ kc "v1beta1 ok" -n e2e create -f - <<<"$(pod_yaml beta-ok Pod)"
 expect_allowed "v1beta1 AdmissionReview: non-root pod"
 
 # --- what rootgate saw -------------------------------------------------------------------------
+section "what rootgate saw"
 sleep 1.2 # decision lines are flushed within a second
 expect_eq "oldroot label update allowed" "$(decisions oldroot | jq -r 'select(.operation == "UPDATE") | .decision' | head -1)" "allow"
 expect_ne "oldroot label update: the note says why it was not evaluated" \
