@@ -1,7 +1,7 @@
 # A real Kubernetes API server for shell tests: Debian's etcd and kube-apiserver v1.32.13 on free
 # loopback ports, with TLS from a CA this library makes (EC P-256 keys throughout), token and
-# client-certificate auth, RBAC, an audit log, and a kubeconfig for an admin. Interface (also in the project notes,
-# kube-harness.md):
+# client-certificate auth, RBAC, an audit log, and a kubeconfig for an admin. Interface (also in
+# the project notes, kube-harness.md):
 #
 #   source tests/kube/kube_lib.sh          # bash; defines functions only, starts nothing
 #   kube_start || exit $?                  # 0 ready; 77 skipped (message printed); 1 failed
