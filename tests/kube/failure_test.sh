@@ -14,9 +14,41 @@
 # usage: tests/kube/failure_test.sh path/to/rootgate      (exit 77: no kube-apiserver)
 [ $# -eq 1 ] || { echo "usage: $0 path/to/rootgate" >&2; exit 2; }
 source "$(dirname "$0")/e2e_lib.sh"
+webhook_certs "$work/pki"
+# mTLS (last section): the API server presents a client certificate to 127.0.0.1:$mtls_port, as
+# its --admission-control-config-file says; it reads that file at start.
+mkdir -p "$work/caller"
+( cd "$work/caller" &&
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=caller-ca" \
+    -keyout ca.key -out ca.crt 2>/dev/null &&
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=kube-apiserver-webhook-client" \
+    -keyout client.key -out client.csr 2>/dev/null &&
+  printf 'extendedKeyUsage=clientAuth\n' >client.ext &&
+  openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile client.ext \
+    -out client.crt 2>/dev/null ) || { echo "FAIL: openssl: the API server's client certificate" >&2; exit 1; }
+mtls_port="$(kube_free_port)"
+cat >"$work/caller/kubeconfig" <<EOF
+apiVersion: v1
+kind: Config
+users:
+  - name: "127.0.0.1:$mtls_port"
+    user:
+      client-certificate: $work/caller/client.crt
+      client-key: $work/caller/client.key
+EOF
+cat >"$work/caller/admission.yaml" <<EOF
+apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+  - name: ValidatingAdmissionWebhook
+    configuration:
+      apiVersion: apiserver.config.k8s.io/v1
+      kind: WebhookAdmissionConfiguration
+      kubeConfigFile: $work/caller/kubeconfig
+EOF
+KUBE_APISERVER_ARGS=(--admission-control-config-file="$work/caller/admission.yaml")
 e2e_start
 section "API server ready"
-webhook_certs "$work/pki"
 kube_namespace e2e
 
 # --- rootgate stopped: Fail, then Ignore ------------------------------------------------------
@@ -103,51 +135,33 @@ stop_serve "$serve_pid" rotate
 
 # --- mTLS from the API server to rootgate -----------------------------------------------------
 section "mTLS from the API server to rootgate"
-mkdir -p "$work/caller"
-( cd "$work/caller" &&
-  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=caller-ca" -keyout ca.key -out ca.crt 2>/dev/null &&
-  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=kube-apiserver-webhook-client" -keyout client.key -out client.csr 2>/dev/null &&
-  printf 'extendedKeyUsage=clientAuth\n' >client.ext &&
-  openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile client.ext \
-    -out client.crt 2>/dev/null ) || fail "openssl: the API server's client certificate"
+# With the client certificate: the port the API server's admission kubeconfig names.
 E2E_SERVE_NAME=mtls
 start_serve mtls --tls-cert "$work/pki/tls.crt" --tls-key "$work/pki/tls.key" --client-ca "$work/caller/ca.crt" \
-  --offline || finish failure
-mtls_port="$serve_port"
-"$helm" template rg charts/rootgate -n rootgate --show-only templates/webhook.yaml \
-  --set "webhook.url=https://127.0.0.1:$mtls_port/validate" --set "webhook.caBundle=$(base64 -w0 "$work/pki/ca.crt")" \
-  --set certificates.mode=existingSecret --set certificates.existingSecret.name=unused \
-  --set certificates.existingSecret.caBundle=unused | kubectl apply -f - >/dev/null
-sleep 2 # the webhook informer; rootgate cannot be probed without the API server's certificate
-kc "mtls without a client certificate" -n e2e create -f - <<<"$(pod_yaml mtls-none Pod)"
-if [ "$code" -ne 0 ]; then pass; else fail "mTLS: the API server without a client certificate got through: $out"; fi
-expect_contains "mTLS refused: the API server's message" "$out" 'failed calling webhook "pods.rootgate.io"'
-expect_not_contains "mTLS refused: not a rootgate verdict" "$out" "denied the request"
-
-cat >"$work/caller/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-users:
-  - name: "127.0.0.1:$mtls_port"
-    user:
-      client-certificate: $work/caller/client.crt
-      client-key: $work/caller/client.key
-EOF
-cat >"$work/caller/admission.yaml" <<EOF
-apiVersion: apiserver.config.k8s.io/v1
-kind: AdmissionConfiguration
-plugins:
-  - name: ValidatingAdmissionWebhook
-    configuration:
-      apiVersion: apiserver.config.k8s.io/v1
-      kind: WebhookAdmissionConfiguration
-      kubeConfigFile: $work/caller/kubeconfig
-EOF
-kube_restart_apiserver --admission-control-config-file="$work/caller/admission.yaml" || finish failure
-wait_webhook_active
+  --offline --listen "127.0.0.1:$mtls_port" || finish failure
+register_webhook "$mtls_port" || finish failure
 kc "mtls root" -n e2e create -f - <<<"$(pod_yaml mtls-root Pod "$SC_ROOT")"
 expect_denied "mTLS with the client certificate: root pod judged by rootgate" "[rootUser]"
 kc "mtls ok" -n e2e create -f - <<<"$(pod_yaml mtls-ok Pod)"
 expect_allowed "mTLS with the client certificate: non-root pod"
 stop_serve "$serve_pid" mtls
+# Without it: the same rootgate on a port the kubeconfig does not name.
+E2E_SERVE_NAME=nocert
+start_serve nocert --tls-cert "$work/pki/tls.crt" --tls-key "$work/pki/tls.key" --client-ca "$work/caller/ca.crt" \
+  --offline || finish failure
+"$helm" template rg charts/rootgate -n rootgate --show-only templates/webhook.yaml \
+  --set "webhook.url=https://127.0.0.1:$serve_port/validate" --set "webhook.caBundle=$(base64 -w0 "$work/pki/ca.crt")" \
+  --set certificates.mode=existingSecret --set certificates.existingSecret.name=unused \
+  --set certificates.existingSecret.caBundle=unused | kubectl apply -f - >/dev/null
+for _ in $(seq 50); do # until the API server calls the new URL (and fails there)
+  kc "mtls without a client certificate" -n e2e create -f - <<<"$(pod_yaml mtls-none Pod)"
+  grep -qF "127.0.0.1:$serve_port" <<<"$out" && break
+  sleep 0.2
+done
+if [ "$code" -ne 0 ]; then pass; else fail "mTLS: the API server without a client certificate got through: $out"; fi
+expect_contains "mTLS refused: the API server's message" "$out" "failed calling webhook \"pods.rootgate.io\": failed to call webhook: Post \"https://127.0.0.1:$serve_port/validate"
+expect_not_contains "mTLS refused: not a rootgate verdict" "$out" "denied the request"
+sleep 1.2 # decision lines are flushed within a second
+expect_eq "mTLS refused: no decision made" "$(decisions mtls-none)" ""
+stop_serve "$serve_pid" nocert
 finish failure
