@@ -14,7 +14,7 @@ bin="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 work="$(mktemp -d)"
-cd "$root"
+cd "$root" || exit 1
 
 fails=0; passes=0
 pass() { passes=$((passes + 1)); }
