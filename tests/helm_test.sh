@@ -238,6 +238,13 @@ expect_eq "existingSecret: no Secret, no cert-manager" "$(q "$work/existing.yaml
 expect_eq "existingSecret caBundle" "$(q "$work/existing.yaml" 'wh()["clientConfig"]["caBundle"]')" "Y2E="
 expect_eq "existingSecret mounted" "$(q "$work/existing.yaml" '[v["secret"]["secretName"] for v in pod()["volumes"] if v["name"] == "tls"]')" '["my-tls"]'
 dogfood existing
+# A rootgate outside the cluster (issue 12): clientConfig.url instead of the Service, with the
+# given caBundle (or the certificate mode's CA when none is given).
+render url --set webhook.url=https://127.0.0.1:8443/validate --set webhook.caBundle=Y2E=
+expect_eq "url clientConfig" "$(q "$work/url.yaml" 'wh()["clientConfig"]')" '{"caBundle":"Y2E=","url":"https://127.0.0.1:8443/validate"}'
+render url-selfsigned --set webhook.url=https://127.0.0.1:8443/validate
+expect_eq "url clientConfig with the self-signed CA" \
+  "$(q "$work/url-selfsigned.yaml" 'wh()["clientConfig"]["caBundle"] == one("Secret")["data"]["ca.crt"] and "service" not in wh()["clientConfig"]')" "true"
 if out="$("$helm" template rg "$chart" --set certificates.mode=existingSecret --set certificates.existingSecret.caBundle=Y2E= 2>&1)"; then
   fail "existingSecret without a name rendered"
 else expect_contains "existingSecret without a name" "$out" "certificates.existingSecret.name is required"; fi
@@ -329,6 +336,9 @@ refuse "replicaCount two" --set replicaCount=two
 refuse "replicaCount 0" --set replicaCount=0
 refuse "a misspelt top-level value" --set replicas=3
 refuse "failurePolicy Maybe" --set webhook.failurePolicy=Maybe
+refuse "a webhook url over plain http" --set webhook.url=http://127.0.0.1:8443/validate
+refuse "a webhook url with a query" --set "webhook.url=https://127.0.0.1:8443/validate?x=1"
+refuse "a caBundle that is not base64" --set "webhook.caBundle=-----BEGIN"
 refuse "timeoutSeconds 31" --set webhook.timeoutSeconds=31
 refuse "an unknown certificate mode" --set certificates.mode=vault
 refuse "runAsNonRoot false" --set podSecurityContext.runAsNonRoot=false
