@@ -64,9 +64,7 @@ void PrintText(const CheckReport& report, bool colour, std::ostream& out) {
     ++(ok ? allowed : denied);
     out << (ok ? c.green : c.red) << (ok ? "ALLOW " : "DENY  ") << c.reset << ResultSubject(r) << "  "
         << c.dim << "(" << Where(r) << ")" << c.reset << "\n";
-    PrintFindings(r, r.decision.violations, "deny", c.red, c, out);
-    PrintFindings(r, r.decision.warnings, "warn", c.yellow, c, out);
-    PrintFindings(r, r.decision.audits, "audit", c.yellow, c, out);
+    PrintFindingsText(r, colour, out);
   }
   PrintNamespaceTable(report, out);
   out << "\nchecked " << (allowed + denied) << ": " << allowed << " allowed, " << denied
@@ -88,7 +86,9 @@ json FindingsJson(const CheckResult& r, const std::vector<policy::Finding>& find
   return arr;
 }
 
-json ResultJson(const CheckResult& r) {
+}  // namespace
+
+json CheckResultJson(const CheckResult& r) {
   json j = {{"source", r.source},       {"document", r.document},
             {"line", r.line},           {"apiVersion", r.api_version},
             {"kind", r.kind},           {"namespace", r.namespace_name},
@@ -101,11 +101,13 @@ json ResultJson(const CheckResult& r) {
   return j;
 }
 
+namespace {
+
 void PrintJson(const CheckReport& report, std::ostream& out) {
   json results = json::array();
   size_t allowed = 0, denied = 0, skipped = 0;
   for (const CheckResult& r : report.results) {
-    results.push_back(ResultJson(r));
+    results.push_back(CheckResultJson(r));
     if (r.skipped) {
       ++skipped;
     } else {
@@ -131,6 +133,13 @@ void PrintJson(const CheckReport& report, std::ostream& out) {
 }
 
 }  // namespace
+
+void PrintFindingsText(const CheckResult& r, bool colour, std::ostream& out) {
+  const Colours c = MakeColours(colour);
+  PrintFindings(r, r.decision.violations, "deny", c.red, c, out);
+  PrintFindings(r, r.decision.warnings, "warn", c.yellow, c, out);
+  PrintFindings(r, r.decision.audits, "audit", c.yellow, c, out);
+}
 
 bool IsImageResult(const CheckResult& r) {
   return r.api_version.empty() && (r.kind == "Dockerfile" || r.kind == "ImageConfig" || r.kind == "Image");
