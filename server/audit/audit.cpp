@@ -167,7 +167,7 @@ AuditSummary RunAudit(kube::KubeClient& client, const policy::Policy& policy, co
   bool unreachable = false;
   for (const kube::ApiResource& resource : resources) {
     if (unreachable) {
-      summary.errors.push_back({resource.Name(), {0, "", "list " + resource.Name() + ": not tried (the API server is unreachable)"}});
+      summary.errors.push_back({resource.Name(), {0, "", "list " + resource.Name() + ": not tried (an earlier list got no answer from the API server)"}});
       continue;
     }
     kube::ListAllResult list = kube::ListAll(client, resource, opts.namespace_name, opts.page_size,

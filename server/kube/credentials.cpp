@@ -39,25 +39,27 @@ class StaticSource final : public CredentialSource {
       return creds_;
     }
     const SystemTime now = now_();
-    if (!read_ || now - read_at_ >= period_) {
+    if (!have_ || force_ || now - read_at_ >= period_) {
       std::ifstream in(file_, std::ios::binary);
       std::ostringstream s;
       if (in && (s << in.rdbuf())) {
         file_token_ = Trim(s.str());
-        read_ = true;
-        read_at_ = now;
-      } else if (!read_ && token_.empty()) {
+        have_ = true;
+      } else if (!have_ && token_.empty()) {
         return Error{"token file " + file_ + ": cannot read it"};
       }
+      // On a failed re-read the last good token stays (client-go's cachedFileTokenSource).
+      read_at_ = now;
+      force_ = false;
     }
-    creds_.bearer_token = read_ && !file_token_.empty() ? file_token_ : token_;
+    creds_.bearer_token = have_ && !file_token_.empty() ? file_token_ : token_;
     return creds_;
   }
 
   bool Invalidate() override {
     std::lock_guard<std::mutex> lock(mu_);
     if (file_.empty()) return false;
-    read_ = false;  // re-read now: the kubelet may have rotated it
+    force_ = true;  // re-read now: the kubelet may have rotated it
     return true;
   }
 
@@ -67,7 +69,8 @@ class StaticSource final : public CredentialSource {
   WallClock now_;
   std::chrono::seconds period_;
   Credentials creds_;
-  bool read_ = false;
+  bool have_ = false;   // file_token_ was read at least once
+  bool force_ = false;  // re-read at the next Get
   SystemTime read_at_{};
   std::string file_token_;
 };

@@ -147,6 +147,7 @@ KubeResult<KubeHttpResponse> KubeClient::Send(const Call& call) {
   const auto deadline = SteadyClock::now() + options_.timeout;
   milliseconds backoff(250);
   bool reauthenticated = false;
+  std::string last;  // the last failure, for the message when time runs out
   for (int attempt = 0;; ++attempt) {
     auto creds = credentials_->Get();
     if (!creds) {
@@ -175,6 +176,7 @@ KubeResult<KubeHttpResponse> KubeClient::Send(const Call& call) {
         out.error = KubeError{0, "", call.action + ": API server " + config_.server + ": " + why};
         return out;
       }
+      last = err->message;
     } else {
       KubeHttpResponse& res = std::get<KubeHttpResponse>(result);
       if (res.status >= 200 && res.status < 300) {
@@ -190,14 +192,15 @@ KubeResult<KubeHttpResponse> KubeClient::Send(const Call& call) {
         return out;
       }
       wait = RetryAfter(res);
+      last = StatusError(res, call.action).message.substr(call.action.size() + 2);
     }
     milliseconds pause = wait ? *wait : backoff;
     backoff = std::min(backoff * 2, milliseconds(8000));
     const auto left = std::chrono::duration_cast<milliseconds>(deadline - SteadyClock::now());
     if (pause >= left) {
-      out.error = KubeError{0, "", call.action + ": API server " + config_.server + ": still failing after " +
+      out.error = KubeError{0, "", call.action + ": API server " + config_.server + ": " + last + " (still failing after " +
                                        std::to_string(attempt + 1) + " attempts when the " +
-                                       std::to_string(options_.timeout.count() / 1000) + "s timeout ran out"};
+                                       std::to_string(options_.timeout.count() / 1000) + "s timeout ran out)"};
       return out;
     }
     options_.sleep(pause);

@@ -121,7 +121,7 @@ TEST_CASE("a Retry-After beyond the deadline ends the call at once") {
   Harness h([](const SentRequest&) { return Json(429, StatusBody(429, "TooManyRequests", "x"), {{"retry-after", "3600"}}); });
   auto r = h.client->List(kPods, "", 10, "", [](json&&) {});
   REQUIRE_FALSE(r.ok());
-  CHECK(Has(r.error->message, "still failing after 1 attempts"));
+  CHECK(Has(r.error->message, "TooManyRequests (429): x (still failing after 1 attempts"));
   CHECK(h.sleeps.empty());
 }
 

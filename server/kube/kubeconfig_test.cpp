@@ -57,7 +57,7 @@ TEST_CASE("kubeconfig: bad fields are named") {
     const char* text;
     const char* error;
   } cases[] = {
-      {"clusters:\n- name: c\n  cluster: {server: 5, insecure-skip-tls-verify: 1}\n", "clusters[0].cluster.insecure-skip-tls-verify"},
+      {"clusters:\n- name: c\n  cluster: {server: 'https://x', insecure-skip-tls-verify: 1}\n", "clusters[0].cluster.insecure-skip-tls-verify"},
       {"clusters:\n- name: c\n  cluster: {certificate-authority-data: '%%%'}\n", "certificate-authority-data: not valid base64"},
       {"users:\n- user: {token: t}\n", "users[0].name: missing"},
       {"users:\n- name: u\n  user: {exec: {apiVersion: client.authentication.k8s.io/v1alpha1, command: x}}\n",

@@ -8,6 +8,8 @@
 # come from the objects this script creates and SEMANTICS.md, never from rootgate's output.
 # Usage: tests/kube/audit_test.sh path/to/rootgate [path/to/rootgate_tests]
 source "$(dirname "$0")/../cli_lib.sh"
+root="$(dirname "$root")"  # cli_lib.sh takes the caller's parent folder; this script is one deeper
+cd "$root" || exit 1
 tests_bin="${2:-}"
 [ -z "$tests_bin" ] || tests_bin="$(cd "$(dirname "$tests_bin")" && pwd)/$(basename "$tests_bin")"
 source "$root/tests/kube/kube_lib.sh"
@@ -261,7 +263,7 @@ expect_eq "-o policyreport: one report per namespace with objects" "$(grep -c '"
 run "$bin" audit --write-reports -o json
 expect_eq "--write-reports: exit 1" "$code" 1
 expect_contains "--write-reports: applied" "$err" "applied policyreports.wgpolicyk8s.io team-a/rootgate"
-reports="$(kubectl get policyreports -A -o json)"
+reports="$(kubectl get policyreports -A --show-managed-fields -o json)"
 expect_eq "reports read back: namespaces" \
   "$(jq_ "sorted(r['metadata']['namespace'] for r in d['items'])" <<<"$reports")" "['team-a', 'team-b']"
 # team-a: 13 objects x 3 rules = 39 results; fails: the 6 denied objects, one rule each.
