@@ -1,7 +1,7 @@
 # A real Kubernetes API server for shell tests: Debian's etcd and kube-apiserver v1.32.13 on free
-# loopback ports, with TLS from a CA this library makes, token and client-certificate auth, RBAC,
-# an audit log, and a kubeconfig for an admin. Interface (also in the project notes,
-# kube-harness.md):
+# loopback ports, with TLS from a CA this library makes (EC P-256 keys throughout), token and
+# client-certificate auth, RBAC, an audit log, and a kubeconfig for an admin. Interface (also in
+# the project notes, kube-harness.md):
 #
 #   source tests/kube/kube_lib.sh          # bash; defines functions only, starts nothing
 #   kube_start || exit $?                  # 0 ready; 77 skipped (message printed); 1 failed
@@ -23,7 +23,8 @@
 # serving certificate), KUBE_CLIENT_CA / KUBE_CLIENT_CA_KEY (the --client-ca-file pair),
 # KUBE_ADMIN_TOKEN, KUBECONFIG (exported), KUBECTL (exported; `kubectl` is a function calling it),
 # KUBE_AUDIT_LOG, KUBE_APISERVER_LOG, KUBE_ETCD_LOG, KUBE_APISERVER_PID, KUBE_ETCD_PID.
-# Functions: kube_stop (also run by the EXIT/INT/TERM trap kube_start sets; it chains the trap
+# Functions: kube_stop (also run by the EXIT/INT/TERM trap kube_start sets, and by a watchdog
+# when the shell is SIGKILLed, e.g. a CTest timeout; the EXIT trap chains the trap
 # that was there before), kube_restart_apiserver [ARGS...] (same etcd, new extra flags),
 # kube_kubeconfig_token NAME TOKEN, kube_kubeconfig_cert NAME USER [GROUP...],
 # kube_kubeconfig_sa NAMESPACE SA (creates the ServiceAccount if missing; TokenRequest),
@@ -112,16 +113,17 @@ kube_certs() {
   local d="$KUBE_DIR/pki"
   mkdir -p "$d" && (
     cd "$d" || exit 1
-    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rootgate-test-apiserver-ca" \
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=rootgate-test-apiserver-ca" \
       -keyout ca.key -out ca.crt 2>/dev/null &&
-    openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" -keyout apiserver.key \
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=kube-apiserver" -keyout apiserver.key \
       -out apiserver.csr 2>/dev/null &&
     printf 'subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes.default.svc\nextendedKeyUsage=serverAuth\n' >apiserver.ext &&
     openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
       -extfile apiserver.ext -out apiserver.crt 2>/dev/null &&
-    openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=rootgate-test-client-ca" \
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=rootgate-test-client-ca" \
       -keyout client-ca.key -out client-ca.crt 2>/dev/null &&
-    openssl genrsa -out sa.key 2048 2>/dev/null && openssl rsa -in sa.key -pubout -out sa.pub 2>/dev/null
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out sa.key 2>/dev/null &&
+      openssl pkey -in sa.key -pubout -out sa.pub 2>/dev/null
   ) || { echo "kube_lib: openssl failed making the test PKI" >&2; return 1; }
   KUBE_CA="$d/ca.crt" KUBE_CLIENT_CA="$d/client-ca.crt" KUBE_CLIENT_CA_KEY="$d/client-ca.key"
 }
@@ -174,6 +176,7 @@ kube_start_apiserver() {
     --audit-log-maxbackup=1 --audit-log-maxsize=200 \
     --profiling=false "${KUBE_APISERVER_ARGS[@]}" "$@" >>"$KUBE_APISERVER_LOG" 2>&1 &
   KUBE_APISERVER_PID=$!
+  echo "$KUBE_ETCD_PID $KUBE_APISERVER_PID" >"$KUBE_DIR/pids"
   local _
   for _ in $(seq 600); do
     if [ "$(kube_curl /readyz 2>/dev/null)" = ok ] &&
@@ -209,8 +212,23 @@ kube_restart_apiserver() {
   done
 }
 
+# kube_watchdog: a background shell that stops etcd and the API server (the pids in
+# $KUBE_DIR/pids) if this shell dies without its EXIT trap (SIGKILL, e.g. a CTest timeout).
+kube_watchdog() {
+  local parent=$$ dir="$KUBE_DIR" keep="${KUBE_KEEP:-0}"
+  (
+    trap '' INT TERM HUP
+    while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+    [ -f "$dir/pids" ] && kill $(cat "$dir/pids") 2>/dev/null
+    sleep 1
+    [ "$keep" = 1 ] || rm -rf "$dir"
+  ) </dev/null >/dev/null 2>&1 &
+  KUBE_WATCHDOG_PID=$!
+}
+
 # kube_stop: stops the API server and etcd, removes KUBE_DIR (kept when KUBE_KEEP=1).
 kube_stop() {
+  [ -z "${KUBE_WATCHDOG_PID:-}" ] || { kill "$KUBE_WATCHDOG_PID" 2>/dev/null; KUBE_WATCHDOG_PID=""; }
   kube_stop_apiserver
   if [ -n "$KUBE_ETCD_PID" ]; then
     kill -TERM "$KUBE_ETCD_PID" 2>/dev/null; wait "$KUBE_ETCD_PID" 2>/dev/null; KUBE_ETCD_PID=""
@@ -249,7 +267,7 @@ kube_kubeconfig_cert() {
   local subj="/CN=$user" g
   for g in "$@"; do subj="$subj/O=$g"; done
   local d="$KUBE_DIR/pki"
-  openssl req -newkey rsa:2048 -nodes -subj "$subj" -keyout "$d/$name.key" -out "$d/$name.csr" 2>/dev/null &&
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "$subj" -keyout "$d/$name.key" -out "$d/$name.csr" 2>/dev/null &&
     printf 'extendedKeyUsage=clientAuth\n' >"$d/$name.ext" &&
     openssl x509 -req -in "$d/$name.csr" -CA "$KUBE_CLIENT_CA" -CAkey "$KUBE_CLIENT_CA_KEY" -CAcreateserial \
       -days 1 -extfile "$d/$name.ext" -out "$d/$name.crt" 2>/dev/null || return 1
@@ -325,6 +343,8 @@ kube_start() {
   if [ -n "${KUBE_AUDIT_POLICY:-}" ]; then cp "$KUBE_AUDIT_POLICY" "$KUBE_DIR/audit-policy.yaml"
   else kube_audit_policy >"$KUBE_DIR/audit-policy.yaml"; fi
   kube_start_etcd || return 1
+  echo "$KUBE_ETCD_PID" >"$KUBE_DIR/pids"
+  kube_watchdog
   kube_start_apiserver || return 1
   KUBECONFIG="$(kube_kubeconfig_token admin "$KUBE_ADMIN_TOKEN")"
   export KUBECONFIG
