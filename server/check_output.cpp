@@ -51,26 +51,17 @@ void PrintFindings(const CheckResult& r, const std::vector<policy::Finding>& fin
 }
 
 void PrintText(const CheckReport& report, bool colour, std::ostream& out) {
-  const Colours c = MakeColours(colour);
   size_t allowed = 0, denied = 0, skipped = 0;
   for (const CheckResult& r : report.results) {
+    PrintResultText(r, colour, out);
     if (r.skipped) {
       ++skipped;
-      out << c.dim << "SKIP  " << ResultSubject(r) << "  (" << Where(r) << ": " << r.skip_reason << ")"
-          << c.reset << "\n";
-      continue;
+    } else {
+      ++(r.decision.allowed ? allowed : denied);
     }
-    const bool ok = r.decision.allowed;
-    ++(ok ? allowed : denied);
-    out << (ok ? c.green : c.red) << (ok ? "ALLOW " : "DENY  ") << c.reset << ResultSubject(r) << "  "
-        << c.dim << "(" << Where(r) << ")" << c.reset << "\n";
-    PrintFindingsText(r, colour, out);
   }
   PrintNamespaceTable(report, out);
-  out << "\nchecked " << (allowed + denied) << ": " << allowed << " allowed, " << denied
-      << " denied, " << skipped << " skipped";
-  if (!report.errors.empty()) out << ", " << c.red << report.errors.size() << " errors" << c.reset;
-  out << "\n";
+  PrintCheckedLine(allowed, denied, skipped, report.errors.size(), colour, out);
 }
 
 json FindingsJson(const CheckResult& r, const std::vector<policy::Finding>& findings) {
@@ -133,6 +124,27 @@ void PrintJson(const CheckReport& report, std::ostream& out) {
 }
 
 }  // namespace
+
+void PrintResultText(const CheckResult& r, bool colour, std::ostream& out) {
+  const Colours c = MakeColours(colour);
+  if (r.skipped) {
+    out << c.dim << "SKIP  " << ResultSubject(r) << "  (" << Where(r) << ": " << r.skip_reason << ")" << c.reset
+        << "\n";
+    return;
+  }
+  const bool ok = r.decision.allowed;
+  out << (ok ? c.green : c.red) << (ok ? "ALLOW " : "DENY  ") << c.reset << ResultSubject(r) << "  " << c.dim
+      << "(" << Where(r) << ")" << c.reset << "\n";
+  PrintFindingsText(r, colour, out);
+}
+
+void PrintCheckedLine(size_t allowed, size_t denied, size_t skipped, size_t errors, bool colour, std::ostream& out) {
+  const Colours c = MakeColours(colour);
+  out << "\nchecked " << (allowed + denied) << ": " << allowed << " allowed, " << denied << " denied, " << skipped
+      << " skipped";
+  if (errors > 0) out << ", " << c.red << errors << " errors" << c.reset;
+  out << "\n";
+}
 
 void PrintFindingsText(const CheckResult& r, bool colour, std::ostream& out) {
   const Colours c = MakeColours(colour);

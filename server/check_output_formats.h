@@ -32,6 +32,13 @@ void PrintSarif(const CheckReport& report, std::ostream& out);
 // One result in `check -o json`'s shape (also `rootgate audit -o json`, which streams them).
 nlohmann::json CheckResultJson(const CheckResult& r);
 
+// One result in the text output: its ALLOW/DENY/SKIP line and its findings.
+void PrintResultText(const CheckResult& r, bool colour, std::ostream& out);
+
+// The last line of the text output: "checked N: A allowed, D denied, S skipped[, E errors]".
+void PrintCheckedLine(size_t allowed, size_t denied, size_t skipped, size_t errors, bool colour,
+                      std::ostream& out);
+
 // The finding lines of one result in the text output ("    deny [rootUser] container web, ...").
 void PrintFindingsText(const CheckResult& r, bool colour, std::ostream& out);
 

@@ -118,7 +118,7 @@ TEST_CASE("RunAudit: every kind listed; a 403 on one kind is an error naming it,
     if (Has(s.path, "/deployments")) {
       return Json(403, StatusBody(403, "Forbidden", "deployments.apps is forbidden: cannot list"));
     }
-    if (s.path.starts_with("/api/v1/pods")) {
+    if (Has(s.path, "/pods?")) {
       return Json(200, R"({"metadata":{},"items":[{"metadata":{"namespace":"demo","name":"p"},
           "spec":{"containers":[{"name":"c","image":"x:1","securityContext":{"runAsUser":0}}]}}]})");
     }

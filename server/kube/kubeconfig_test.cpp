@@ -175,9 +175,9 @@ TEST_CASE("kubeconfig: insecure-skip-tls-verify warns; exec stands aside for a t
       "clusters:\n- name: c\n  cluster: {server: 'https://s:1', insecure-skip-tls-verify: true}\n"
       "users:\n- name: u\n  user:\n    token: t\n    exec: {apiVersion: client.authentication.k8s.io/v1, command: p}\n"
       "- name: e\n  user:\n    exec: {apiVersion: client.authentication.k8s.io/v1, command: p}\n"
-      "contexts:\n- {name: x, context: {cluster: c, user: u}}\n- {name: y, context: {cluster: c, user: e}}\n";
+      "contexts:\n- {name: x, context: {cluster: c, user: u}}\n- {name: with-exec, context: {cluster: c, user: e}}\n";
   auto parsed = ParseKubeconfig(text, "f", "/");
-  REQUIRE(parsed.ok());
+  REQUIRE_MESSAGE(parsed.ok(), parsed.error());
   auto x = ResolveContext(parsed.value(), "x");
   REQUIRE(x.ok());
   CHECK(x.value().insecure_skip_tls_verify);
@@ -185,7 +185,7 @@ TEST_CASE("kubeconfig: insecure-skip-tls-verify warns; exec stands aside for a t
   CHECK(Has(x.value().warnings[0], "insecure-skip-tls-verify"));
   CHECK_FALSE(x.value().exec.has_value());
   CHECK(x.value().namespace_name == "default");
-  auto y = ResolveContext(parsed.value(), "y");
+  auto y = ResolveContext(parsed.value(), "with-exec");
   REQUIRE(y.ok());
   CHECK(y.value().exec.has_value());
 }
