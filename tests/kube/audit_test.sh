@@ -115,6 +115,23 @@ run "$bin" audit -A --page-size 2 -o json
 expect_eq "page size 2, all namespaces: requests" "$(summary requests)" 12
 expect_eq "page size 2, all namespaces: all objects" "$(summary checked)" 16
 
+# --- other formats and bad usage --------------------------------------------------------------
+run "$bin" audit -n team-b -o junit
+expect_eq "-o junit: exit 1" "$code" 1
+expect_eq "-o junit: a test case per object, a failure for b2" \
+  "$(python3 -c 'import sys, xml.etree.ElementTree as E; r=E.fromstring(sys.stdin.read()); print(len(r.findall(".//testcase")), len(r.findall(".//failure")))' <<<"$out")" "3 1"
+run "$bin" audit -n team-b -o sarif
+expect_eq "-o sarif: one result (b2 rootUser)" "$(jq_ "[x['ruleId'] for x in d['runs'][0]['results']]" <<<"$out")" "['rootUser']"
+run "$bin" audit -n team-b -A
+expect_eq "-n with -A: exit 2" "$code" 2
+expect_contains "-n with -A: why" "$err" "-n and -A exclude each other"
+run "$bin" audit --context nope
+expect_eq "unknown context: exit 2" "$code" 2
+expect_contains "unknown context: named" "$err" 'context "nope" does not exist'
+run "$bin" audit --help
+expect_eq "--help: exit 0" "$code" 0
+expect_contains "--help: usage" "$out" "--write-reports"
+
 # --- auth kinds -------------------------------------------------------------------------------
 cat >"$work/rbac.yaml" <<'RBAC'
 apiVersion: rbac.authorization.k8s.io/v1
