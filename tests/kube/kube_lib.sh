@@ -219,6 +219,7 @@ kube_watchdog() {
   (
     trap '' INT TERM HUP
     while kill -0 "$parent" 2>/dev/null; do sleep 1; done
+    # shellcheck disable=SC2046 # the pids, one word each
     [ -f "$dir/pids" ] && kill $(cat "$dir/pids") 2>/dev/null
     sleep 1
     [ "$keep" = 1 ] || rm -rf "$dir"
