@@ -226,3 +226,36 @@ std::string DenyMessage(const Decision& d) {
 }
 
 }  // namespace rootgate::policy
+
+namespace rootgate::policy {
+
+std::vector<PredictedUser> PredictUsers(const WorkloadView& view, const ImageFacts& facts,
+                                        const Policy& policy) {
+  std::vector<PredictedUser> out;
+  if (view.windows) return out;
+  for (const ContainerView& c : view.containers) {
+    EffectiveContainer ec = MergeContainer(view, c);
+    PredictedUser p{c.name, c.kind, std::nullopt, ""};
+    if (ec.run_as_user) {
+      p.uid = ec.run_as_user;
+      p.source = ec.RunAsUserField();
+    } else {
+      ResolveImageUser(NamesOf(c.image), facts, policy, &ec);
+      p.source = "image " + ec.image_display;
+      const ImageUser& u = ec.image_user;
+      if (!ec.image_user_known || u.kind == ImageUser::Kind::kInvalid) {
+        // unknown
+      } else if (u.IsRoot()) {
+        p.uid = 0;
+      } else if (u.kind == ImageUser::Kind::kUid) {
+        p.uid = u.uid;
+      } else if (u.passwd_uid) {
+        p.uid = *u.passwd_uid;
+      }
+    }
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace rootgate::policy

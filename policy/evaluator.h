@@ -28,4 +28,16 @@ Decision Evaluate(const WorkloadView& view, const ImageFacts& facts, const Polic
 // override answers: what the server should look up before calling Evaluate. Deduplicated.
 std::vector<std::string> ImagesNeedingFacts(const WorkloadView& view, const Policy& policy);
 
+// The uid each Linux container is predicted to run as, for comparing with what the kubelet
+// reports (audit): the effective runAsUser, else the image user (a name through the passwd
+// uid the facts carry; `root` is 0). `uid` unset: unknown. Windows pods give no predictions.
+struct PredictedUser {
+  std::string container;
+  ContainerKind kind = ContainerKind::kRegular;
+  std::optional<int64_t> uid;
+  std::string source;  // "spec.containers[0].securityContext.runAsUser", "image docker.io/x:1"
+};
+std::vector<PredictedUser> PredictUsers(const WorkloadView& view, const ImageFacts& facts,
+                                        const Policy& policy);
+
 }  // namespace rootgate::policy

@@ -3,7 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "server/cli/check_cli.h"
+#include "server/cli/audit_cli.h"
+#include "server/report/check.h"
 #include "server/cli/review.h"
 #include "server/webhook/serve.h"
 #include "server/cli/test_suite.h"
@@ -18,6 +19,8 @@ constexpr const char* kUsage =
     "                                     dry-run manifests, Dockerfiles, image configs\n"
     "  test SUITE.yaml...                                                run policy test suites\n"
     "  review [--policy FILE | --preset NAME] FILE|-                     AdmissionReview in, reply out\n"
+    "  audit [--kubeconfig FILE] [--context NAME] [-n NS | -A] [-o FORMAT] the cluster as it is now\n"
+    "                                                                    (audit --help: every flag)\n"
     "  version                                                           print the version\n";
 
 }  // namespace
@@ -33,6 +36,7 @@ int main(int argc, char** argv) {
   if (verb == "serve") return rootgate::server::RunServe(args, std::cout, std::cerr);
   if (verb == "check") return rootgate::server::RunCheck(args, std::cout, std::cerr);
   if (verb == "test") return rootgate::server::RunTest(args, std::cout, std::cerr);
+  if (verb == "audit") return rootgate::server::audit::RunAudit(args, std::cout, std::cerr);
   if (verb == "review") return rootgate::server::RunReview(args, std::cout, std::cerr);
   if (verb == "version" || verb == "--version") {
     std::cout << "rootgate " << ROOTGATE_VERSION << "\n";

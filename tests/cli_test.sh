@@ -139,6 +139,33 @@ printf 'mode: warn\n' >"$work/warn.yaml"
 jq .body tests/fixtures/admission/011-daemonset-create-privileged-uid0.json | run "$bin" review --policy "$work/warn.yaml" -
 expect_eq "warn mode warnings" "$(jq -r '.response.warnings | length' <<<"$out")" "2"
 
+# A `kind: List` over 16 MiB is read item by item (server/cli/check_stream.h); the same verdicts and
+# counts as the generator's (every 5th pod root, every 5th+1 privileged), from a file and stdin.
+python3 - "$work/big-list.json" <<'PY'
+import json, sys
+items = []
+for i in range(6000):
+    ctx = {"runAsUser": 0} if i % 5 == 0 else {"runAsUser": 1000, "privileged": i % 5 == 1}
+    items.append({"apiVersion": "v1", "kind": "Pod",
+                  "metadata": {"name": f"p{i}", "namespace": f"ns{i % 3}", "labels": {"pad": "x" * 3000}},
+                  "spec": {"containers": [{"name": "app", "image": "registry.test/app:1", "securityContext": ctx}]}})
+json.dump({"apiVersion": "v1", "kind": "List", "metadata": {}, "items": items}, open(sys.argv[1], "w"))
+PY
+run "$bin" check -o json "$work/big-list.json"
+expect_eq "streamed List: exit" "$code" 1
+expect_eq "streamed List: summary" "$(jq -cS .summary <<<"$out")" '{"allowed":3600,"checked":6000,"denied":2400,"errors":0,"skipped":0}'
+expect_eq "streamed List: item 5" "$(jq -c '.results[5] | [.item, .name, .allowed, .violations[0].rule]' <<<"$out")" '[5,"p5",false,"rootUser"]'
+expect_eq "streamed List: item 6" "$(jq -c '.results[6] | [.item, .name, .allowed, .violations[0].rule]' <<<"$out")" '[6,"p6",false,"privileged"]'
+run "$bin" check "$work/big-list.json"
+expect_contains "streamed List, text: the namespace table" "$out" "ns1"
+expect_contains "streamed List, text: the last line" "$out" "checked 6000: 3600 allowed, 2400 denied, 0 skipped"
+out="$("$bin" check -o json - <"$work/big-list.json" | jq -cS .summary)"
+expect_eq "streamed List from stdin" "$out" '{"allowed":3600,"checked":6000,"denied":2400,"errors":0,"skipped":0}'
+truncate -s -100 "$work/big-list.json"
+run "$bin" check -o json "$work/big-list.json"
+expect_eq "truncated streamed List: exit 2" "$code" 2
+expect_contains "truncated streamed List: the error" "$err" "big-list.json: JSON: "
+
 run "$bin" version
 expect_contains "version" "$out" "rootgate "
 

@@ -4,12 +4,15 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <optional>
 #include <ostream>
 
 #include "server/report/check.h"
 #include "server/inputs/check_input.h"
 #include "server/cli/check_resolve.h"
+#include "server/cli/check_stream.h"
 #include "server/util/duration.h"
 #include "server/util/files.h"
 #include "server/cli/image_config_lookup.h"
@@ -131,6 +134,18 @@ Result<CheckArgs> ParseCheckArgs(const std::vector<std::string>& args) {
   return a;
 }
 
+// One manifest input (stdin or a readable file), printed as text or JSON: CheckStreamed may
+// stream it.
+bool Streamable(const std::vector<InputPath>& inputs, const CheckArgs& a) {
+  if (inputs.size() != 1 || !inputs[0].error.empty() || !a.images.empty()) return false;
+  if (a.format != OutputFormat::kText && a.format != OutputFormat::kJson) return false;
+  if (a.input.type != InputType::kAuto && a.input.type != InputType::kManifest) return false;
+  const std::string& path = inputs[0].path;
+  if (a.input.type == InputType::kAuto && IsDockerfileName(path)) return false;
+  std::error_code ec;
+  return path == "-" || (!std::filesystem::is_directory(path, ec) && std::ifstream(path).good());
+}
+
 }  // namespace
 
 int RunCheck(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -163,7 +178,16 @@ int RunCheck(const std::vector<std::string>& args, std::ostream& out, std::ostre
     CheckImageRefs(a.images, policy.value(), resolver.get(), clock, a.registry_timeout, &report);
   } else {
     const policy::NoImageFacts facts;
-    CheckInputs(ExpandInputs(a.paths), a.input, policy.value(), facts, &report);
+    const std::vector<InputPath> inputs = ExpandInputs(a.paths);
+    if (Streamable(inputs, a)) {
+      // One input, maybe a huge `kubectl get -A -o json` List: item by item when large.
+      const bool colour = a.format == OutputFormat::kText && isatty(STDOUT_FILENO) == 1;
+      StreamedCheck s = CheckStreamed(inputs[0].path, a.format, colour, policy.value(), facts, out, err);
+      if (s.exit_code) return *s.exit_code;
+      CheckInput(inputs[0].path, s.text, a.input, policy.value(), facts, &report);
+    } else {
+      CheckInputs(inputs, a.input, policy.value(), facts, &report);
+    }
   }
   PrintReport(report, a.format, a.format == OutputFormat::kText && isatty(STDOUT_FILENO) == 1, out);
   for (const CheckError& e : report.errors) err << "rootgate check: " << e.ToString() << "\n";

@@ -53,28 +53,17 @@ void PrintFindings(const CheckResult& r, const std::vector<policy::Finding>& fin
 }
 
 void PrintText(const CheckReport& report, bool colour, std::ostream& out) {
-  const Colours c = MakeColours(colour);
   size_t allowed = 0, denied = 0, skipped = 0;
   for (const CheckResult& r : report.results) {
+    PrintResultText(r, colour, out);
     if (r.skipped) {
       ++skipped;
-      out << c.dim << "SKIP  " << ResultSubject(r) << "  (" << Where(r) << ": " << r.skip_reason << ")"
-          << c.reset << "\n";
-      continue;
+    } else {
+      ++(r.decision.allowed ? allowed : denied);
     }
-    const bool ok = r.decision.allowed;
-    ++(ok ? allowed : denied);
-    out << (ok ? c.green : c.red) << (ok ? "ALLOW " : "DENY  ") << c.reset << ResultSubject(r) << "  "
-        << c.dim << "(" << Where(r) << ")" << c.reset << "\n";
-    PrintFindings(r, r.decision.violations, "deny", c.red, c, out);
-    PrintFindings(r, r.decision.warnings, "warn", c.yellow, c, out);
-    PrintFindings(r, r.decision.audits, "audit", c.yellow, c, out);
   }
   PrintNamespaceTable(report, out);
-  out << "\nchecked " << (allowed + denied) << ": " << allowed << " allowed, " << denied
-      << " denied, " << skipped << " skipped";
-  if (!report.errors.empty()) out << ", " << c.red << report.errors.size() << " errors" << c.reset;
-  out << "\n";
+  PrintCheckedLine(allowed, denied, skipped, report.errors.size(), colour, out);
 }
 
 json FindingsJson(const CheckResult& r, const std::vector<policy::Finding>& findings) {
@@ -90,7 +79,9 @@ json FindingsJson(const CheckResult& r, const std::vector<policy::Finding>& find
   return arr;
 }
 
-json ResultJson(const CheckResult& r) {
+}  // namespace
+
+json CheckResultJson(const CheckResult& r) {
   json j = {{"source", r.source},       {"document", r.document},
             {"line", r.line},           {"apiVersion", r.api_version},
             {"kind", r.kind},           {"namespace", r.namespace_name},
@@ -104,11 +95,13 @@ json ResultJson(const CheckResult& r) {
   return j;
 }
 
+namespace {
+
 void PrintJson(const CheckReport& report, std::ostream& out) {
   json results = json::array();
   size_t allowed = 0, denied = 0, skipped = 0;
   for (const CheckResult& r : report.results) {
-    results.push_back(ResultJson(r));
+    results.push_back(CheckResultJson(r));
     if (r.skipped) {
       ++skipped;
     } else {
@@ -134,6 +127,34 @@ void PrintJson(const CheckReport& report, std::ostream& out) {
 }
 
 }  // namespace
+
+void PrintResultText(const CheckResult& r, bool colour, std::ostream& out) {
+  const Colours c = MakeColours(colour);
+  if (r.skipped) {
+    out << c.dim << "SKIP  " << ResultSubject(r) << "  (" << Where(r) << ": " << r.skip_reason << ")" << c.reset
+        << "\n";
+    return;
+  }
+  const bool ok = r.decision.allowed;
+  out << (ok ? c.green : c.red) << (ok ? "ALLOW " : "DENY  ") << c.reset << ResultSubject(r) << "  " << c.dim
+      << "(" << Where(r) << ")" << c.reset << "\n";
+  PrintFindingsText(r, colour, out);
+}
+
+void PrintCheckedLine(size_t allowed, size_t denied, size_t skipped, size_t errors, bool colour, std::ostream& out) {
+  const Colours c = MakeColours(colour);
+  out << "\nchecked " << (allowed + denied) << ": " << allowed << " allowed, " << denied << " denied, " << skipped
+      << " skipped";
+  if (errors > 0) out << ", " << c.red << errors << " errors" << c.reset;
+  out << "\n";
+}
+
+void PrintFindingsText(const CheckResult& r, bool colour, std::ostream& out) {
+  const Colours c = MakeColours(colour);
+  PrintFindings(r, r.decision.violations, "deny", c.red, c, out);
+  PrintFindings(r, r.decision.warnings, "warn", c.yellow, c, out);
+  PrintFindings(r, r.decision.audits, "audit", c.yellow, c, out);
+}
 
 bool IsImageResult(const CheckResult& r) {
   return r.api_version.empty() && (r.kind == "Dockerfile" || r.kind == "ImageConfig" || r.kind == "Image");

@@ -11,23 +11,9 @@ namespace rootgate::server {
 
 namespace {
 
-struct NamespaceRow {
-  size_t allowed = 0, denied = 0, skipped = 0;
-  std::map<std::string, size_t> rules;  // violations by rule ID
-};
-
 std::map<std::string, NamespaceRow> Rows(const CheckReport& report) {
   std::map<std::string, NamespaceRow> rows;
-  for (const CheckResult& r : report.results) {
-    if (IsImageResult(r)) continue;
-    NamespaceRow& row = rows[r.namespace_name.empty() ? "(none)" : r.namespace_name];
-    if (r.skipped) {
-      ++row.skipped;
-      continue;
-    }
-    ++(r.decision.allowed ? row.allowed : row.denied);
-    for (const policy::Finding& f : r.decision.violations) ++row.rules[std::string(policy::RuleName(f.rule))];
-  }
+  for (const CheckResult& r : report.results) CountNamespaceRow(r, &rows);
   return rows;
 }
 
@@ -39,9 +25,24 @@ std::string RuleCounts(const std::map<std::string, size_t>& rules) {
 
 }  // namespace
 
+void CountNamespaceRow(const CheckResult& r, std::map<std::string, NamespaceRow>* rows) {
+  if (IsImageResult(r)) return;
+  NamespaceRow& row = (*rows)[r.namespace_name.empty() ? "(none)" : r.namespace_name];
+  if (r.skipped) {
+    ++row.skipped;
+    return;
+  }
+  ++(r.decision.allowed ? row.allowed : row.denied);
+  for (const policy::Finding& f : r.decision.violations) ++row.rules[std::string(policy::RuleName(f.rule))];
+}
+
 void PrintNamespaceTable(const CheckReport& report, std::ostream& out) {
   const std::map<std::string, NamespaceRow> rows = Rows(report);
   if (rows.size() < 2) return;
+  PrintNamespaceRows(rows, out);
+}
+
+void PrintNamespaceRows(const std::map<std::string, NamespaceRow>& rows, std::ostream& out) {
   size_t width = 9;  // "namespace"
   for (const auto& [ns, row] : rows) width = std::max(width, ns.size());
   const auto line = [&](const std::string& ns, const std::string& checked, const std::string& allowed,
