@@ -1,7 +1,7 @@
 // Finding the image's /etc/passwd in its layers (policy namedUsers: resolve), to turn a named
-// USER into a uid. Layers are tar streams, usually gzip-compressed, read top layer first; a
-// layer's whiteouts (`etc/.wh.passwd`, `etc/.wh..wh..opq`, `.wh.etc`) hide what lower layers
-// hold. The scanner is fed the blob as it arrives and answers as soon as it can. Not
+// USER into a uid. Layers are tar streams, usually gzip- or zstd-compressed (decompressed by
+// server/layer_decompress.h), read top layer first; a layer's whiteouts (`etc/.wh.passwd`,
+// `etc/.wh..wh..opq`, `.wh.etc`) hide what lower layers hold. The scanner is fed the blob as it arrives and answers as soon as it can. Not
 // thread-safe: one scanner per layer per thread.
 #pragma once
 
@@ -11,11 +11,13 @@
 #include <string>
 #include <string_view>
 
+#include "server/layer_decompress.h"
+
 namespace rootgate::server {
 
 class PasswdLayerScanner {
  public:
-  enum class Compression { kNone, kGzip };
+  using Compression = rootgate::server::Compression;
   enum class State {
     kScanning,  // more bytes needed
     kFound,     // this layer holds etc/passwd: passwd() is its content
@@ -24,7 +26,8 @@ class PasswdLayerScanner {
     kError,     // corrupt, too large, or /etc/passwd is a link: error() says which
   };
 
-  // `max_uncompressed`: the most tar bytes inflated before giving up (a bound on gzip bombs).
+  // `max_uncompressed`: the most tar bytes decompressed before giving up (a bound on gzip and
+  // zstd bombs).
   PasswdLayerScanner(Compression compression, uint64_t max_uncompressed);
   ~PasswdLayerScanner();
   PasswdLayerScanner(const PasswdLayerScanner&) = delete;
@@ -45,7 +48,7 @@ class PasswdLayerScanner {
   std::unique_ptr<Impl> impl_;
 };
 
-// The compression of a layer media type, or nullopt for one rootgate cannot read (zstd, ...).
+// The compression of a layer media type, or nullopt for one rootgate cannot read (encrypted, ...).
 std::optional<PasswdLayerScanner::Compression> LayerCompression(std::string_view media_type);
 
 // The uid of `name` in /etc/passwd text (the first line naming it, as getpwnam does), or nullopt
