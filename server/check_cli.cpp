@@ -10,6 +10,7 @@
 #include "server/check_resolve.h"
 #include "server/duration.h"
 #include "server/files.h"
+#include "server/help.h"
 #include "server/image_config_lookup.h"
 #include "server/policy_source.h"
 #include "server/registry_options.h"
@@ -122,6 +123,10 @@ Result<CheckArgs> ParseCheckArgs(const std::vector<std::string>& args) {
 }  // namespace
 
 int RunCheck(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (AsksForHelp(args)) {
+    out << kCheckUsage << "registry flags (with --resolve-images):\n" << kRegistryFlagsHelp;
+    return 0;
+  }
   auto parsed = ParseCheckArgs(args);
   if (!parsed) {
     err << "rootgate check: " << parsed.error() << "\n" << kCheckUsage << kRegistryFlagsHelp;

@@ -1,9 +1,12 @@
-// rootgate: keeps root out of a Kubernetes cluster. Verbs: serve, check, test, review, version.
+// rootgate: keeps root out of a Kubernetes cluster. Verbs: serve, check, test, review, version,
+// completion; `help VERB` and `VERB --help` print a verb's usage (server/help.h).
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "server/check.h"
+#include "server/completion.h"
+#include "server/help.h"
 #include "server/review.h"
 #include "server/serve.h"
 #include "server/test_suite.h"
@@ -18,7 +21,9 @@ constexpr const char* kUsage =
     "                                     dry-run manifests, Dockerfiles, image configs\n"
     "  test SUITE.yaml...                                                run policy test suites\n"
     "  review [--policy FILE | --preset NAME] FILE|-                     AdmissionReview in, reply out\n"
-    "  version                                                           print the version\n";
+    "  version                                                           print the version\n"
+    "  completion bash|zsh|fish                                          shell completion script\n"
+    "  help [VERB]                                                       this, or a verb's usage\n";
 
 }  // namespace
 
@@ -28,16 +33,15 @@ int main(int argc, char** argv) {
     std::cerr << kUsage;
     return 2;
   }
-  const std::string verb = argv[1];
-  const std::vector<std::string> args(argv + 2, argv + argc);
+  std::string verb = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  rootgate::server::HelpToVerbFlag(&verb, &args);
   if (verb == "serve") return rootgate::server::RunServe(args, std::cout, std::cerr);
   if (verb == "check") return rootgate::server::RunCheck(args, std::cout, std::cerr);
   if (verb == "test") return rootgate::server::RunTest(args, std::cout, std::cerr);
   if (verb == "review") return rootgate::server::RunReview(args, std::cout, std::cerr);
-  if (verb == "version" || verb == "--version") {
-    std::cout << "rootgate " << ROOTGATE_VERSION << "\n";
-    return 0;
-  }
+  if (verb == "version" || verb == "--version") return rootgate::server::RunVersion(args, std::cout, std::cerr);
+  if (verb == "completion") return rootgate::server::RunCompletion(args, std::cout, std::cerr);
   if (verb == "help" || verb == "--help" || verb == "-h") {
     std::cout << kUsage;
     return 0;
