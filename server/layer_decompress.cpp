@@ -18,6 +18,7 @@ class Passthrough final : public Decompressor {
     if (!in.empty()) sink(in);
     return "";
   }
+  bool AtStreamEnd() const override { return true; }
 };
 
 class GzipDecompressor final : public Decompressor {
@@ -39,6 +40,7 @@ class GzipDecompressor final : public Decompressor {
       z_.avail_out = out.size();
       const int rc = inflate(&z_, Z_NO_FLUSH);
       if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) return "layer is not valid gzip";
+      ended_ = rc == Z_STREAM_END;
       const size_t produced = out.size() - z_.avail_out;
       if (produced > 0 && !sink(std::string_view(reinterpret_cast<const char*>(out.data()), produced))) {
         return "";
@@ -49,9 +51,12 @@ class GzipDecompressor final : public Decompressor {
     return "";
   }
 
+  bool AtStreamEnd() const override { return ended_; }
+
  private:
   z_stream z_{};
   bool ready_ = false;
+  bool ended_ = false;  // the last inflate finished a member
 };
 
 class ZstdDecompressor final : public Decompressor {
@@ -65,6 +70,8 @@ class ZstdDecompressor final : public Decompressor {
   ZstdDecompressor(const ZstdDecompressor&) = delete;
   ZstdDecompressor& operator=(const ZstdDecompressor&) = delete;
 
+  bool AtStreamEnd() const override { return ended_; }
+
   std::string Write(std::string_view bytes, const Sink& sink) override {
     if (d_ == nullptr) return "zstd: cannot initialise";
     ZSTD_inBuffer in{bytes.data(), bytes.size(), 0};
@@ -76,6 +83,7 @@ class ZstdDecompressor final : public Decompressor {
       ZSTD_outBuffer o{out.data(), out.size(), 0};
       const size_t rc = ZSTD_decompressStream(d_, &o, &in);
       if (ZSTD_isError(rc)) return Describe(rc);
+      ended_ = rc == 0;  // a frame is complete and flushed
       if (o.pos > 0 && !sink(std::string_view(out.data(), o.pos))) return "";
       full = o.pos == o.size;
       if (o.pos == 0 && in.pos == in.size) break;
@@ -92,6 +100,7 @@ class ZstdDecompressor final : public Decompressor {
   }
 
   ZSTD_DCtx* d_;
+  bool ended_ = false;
 };
 
 }  // namespace

@@ -33,6 +33,10 @@ class Decompressor {
   // with the stream ("layer is not valid gzip", ...); after an error the object is unusable.
   // Concatenated gzip members and zstd frames are read as one stream, as their tools do.
   virtual std::string Write(std::string_view in, const Sink& sink) = 0;
+
+  // True when the input so far ends where a gzip member or zstd frame ends (always for kNone):
+  // false means the blob was cut short (or nothing was written yet).
+  virtual bool AtStreamEnd() const = 0;
 };
 
 // A decompressor for `compression`; kNone passes the bytes through. Never null.

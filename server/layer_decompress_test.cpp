@@ -79,6 +79,21 @@ TEST_CASE("Decompressor: round trips at any chunking") {
   }
 }
 
+TEST_CASE("Decompressor: AtStreamEnd tells a whole stream from a cut one") {
+  const std::string data = Sample();
+  for (Compression c : {Compression::kGzip, Compression::kZstd}) {
+    const std::string blob = c == Compression::kGzip ? Gzip(data) : ZstdStreamed(data, 20);
+    auto whole = MakeDecompressor(c);
+    CHECK_FALSE(whole->AtStreamEnd());  // nothing yet
+    CHECK(whole->Write(blob, [](std::string_view) { return true; }) == "");
+    CHECK(whole->AtStreamEnd());
+    auto cut = MakeDecompressor(c);
+    CHECK(cut->Write(blob.substr(0, blob.size() - 3), [](std::string_view) { return true; }) == "");
+    CHECK_FALSE(cut->AtStreamEnd());
+  }
+  CHECK(MakeDecompressor(Compression::kNone)->AtStreamEnd());
+}
+
 TEST_CASE("Decompressor: a sink that stops ends the work without an error") {
   const std::string data = Sample();
   for (Compression c : {Compression::kGzip, Compression::kZstd}) {

@@ -241,6 +241,9 @@ bool PasswdLayerScanner::Feed(std::string_view bytes) {
 void PasswdLayerScanner::Finish() {
   Impl& s = *impl_;
   if (s.state != State::kScanning) return;
+  if (s.part != Impl::Part::kEnd && !s.decompressor->AtStreamEnd()) {
+    return s.Fail("layer ends in the middle of its compressed stream");
+  }
   if (s.part != Impl::Part::kEnd && (s.part != Impl::Part::kHeader || s.header_have != 0)) {
     return s.Fail("layer ends in the middle of a tar entry");
   }

@@ -178,6 +178,13 @@ TEST_CASE("PasswdLayerScanner: zstd layers, any chunking, multi-frame, corrupt, 
   CHECK(Scan(Gzip(tar), Compression::kZstd) == State::kError);
   const std::string big = Zstd(Tar({{"big", std::string(5000, 'q')}, {"etc/passwd", kPasswd}}));
   CHECK(Scan(big.substr(0, big.size() / 2), Compression::kZstd) == State::kError);
+  // Cut where the tar is between entries: only the compressed stream shows the cut.
+  const std::string whole = Zstd(Tar({{"a", std::string(512, 'a')}, {"b", std::string(512, 'b')}}, false));
+  CHECK(Scan(whole, Compression::kZstd) == State::kAbsent);
+  CHECK(Scan(whole.substr(0, whole.size() - 4), Compression::kZstd) == State::kError);
+  const std::string gz = Gzip(Tar({{"a", std::string(512, 'a')}}, false));
+  CHECK(Scan(gz, Compression::kGzip) == State::kAbsent);
+  CHECK(Scan(gz.substr(0, gz.size() - 4), Compression::kGzip) == State::kError);  // no ISIZE
   // 1 MiB of zeros compresses to a few hundred bytes and decompresses past a 64 KiB cap.
   const std::string bomb = Zstd(Tar({{"zeros", std::string(1 << 20, '\0')}, {"etc/passwd", kPasswd}}));
   CHECK(bomb.size() < 1024);
