@@ -1,11 +1,13 @@
-// Fuzzes the layer reader (server/registry/layer_passwd.h): PasswdLayerScanner over a tar stream fed in
-// chunks, and FindPasswdEntry on what it finds. The first byte picks the mode: the input as a plain
-// tar, the input as a gzip blob, or the input gzip-compressed here (so the tar parser behind
-// the inflater sees fuzzed tar data); the second byte picks the chunk size.
+// Fuzzes the layer reader (server/registry/layer_passwd.h): PasswdLayerScanner over a tar stream
+// fed in chunks, and FindPasswdEntry on what it finds. The first byte picks the mode: the input as
+// a plain tar, the input as a gzip blob, the input gzip-compressed here (so the tar parser behind
+// the inflater sees fuzzed tar data), the input as a zstd blob, or the input zstd-compressed
+// here; the second byte picks the chunk size.
 // Invariants: Feed stops asking only at the tar's end or on an error (a later entry may still
 // replace etc/passwd); Finish always settles; an error has a message; a found uid of a name
 // is what the line says or 0.
 #include <zlib.h>
+#include <zstd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -34,18 +36,27 @@ std::string Gzip(std::string_view in) {
   return out;
 }
 
+std::string Zstd(std::string_view in) {
+  std::string out(ZSTD_compressBound(in.size()), '\0');
+  const size_t n = ZSTD_compress(out.data(), out.size(), in.data(), in.size(), 1);
+  FUZZ_CHECK(!ZSTD_isError(n));
+  out.resize(n);
+  return out;
+}
+
+using Compression = PasswdLayerScanner::Compression;
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 2) return 0;
-  const int mode = data[0] % 3;
+  const int mode = data[0] % 5;  // 0 tar, 1 gzip blob, 2 gzip here, 3 zstd blob, 4 zstd here
   const size_t chunk = 1 + data[1] % 64 * (data[1] >= 128 ? 97 : 1);
   std::string_view payload(reinterpret_cast<const char*>(data) + 2, size - 2);
-  std::string blob = mode == 2 ? Gzip(payload) : std::string(payload);
+  std::string blob = mode == 2 ? Gzip(payload) : mode == 4 ? Zstd(payload) : std::string(payload);
 
-  PasswdLayerScanner scanner(
-      mode == 0 ? PasswdLayerScanner::Compression::kNone : PasswdLayerScanner::Compression::kGzip,
-      1 << 20);
+  PasswdLayerScanner scanner(mode == 0 ? Compression::kNone : mode <= 2 ? Compression::kGzip : Compression::kZstd,
+                             1 << 20);
   bool wants_more = true;
   for (size_t at = 0; at < blob.size() && wants_more; at += chunk) {
     wants_more = scanner.Feed(std::string_view(blob).substr(at, chunk));

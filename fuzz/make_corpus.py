@@ -101,7 +101,8 @@ def tar_bytes(entries):
 
 
 def layer_passwd():
-    # First byte: 0 plain tar, 1 gzip blob, 2 compressed by the target; second: chunk size.
+    # First byte: 0 plain tar, 1 gzip blob, 2 gzip-compressed by the target, 3 zstd blob, 4
+    # zstd-compressed by the target; second: chunk size.
     passwd = b"root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n"
     layers = {"found": [("etc/", b"", tarfile.DIRTYPE), ("etc/passwd", passwd, tarfile.REGTYPE)],
               "whiteout": [("etc/.wh.passwd", b"", tarfile.REGTYPE)],
@@ -113,6 +114,7 @@ def layer_passwd():
         write("layer_passwd_fuzz", name + "-tar", b"\x00\x07" + tar)
         write("layer_passwd_fuzz", name + "-gz", b"\x01\x90" + gzip.compress(tar, mtime=0))
         write("layer_passwd_fuzz", name + "-raw", b"\x02\x3f" + tar)
+        write("layer_passwd_fuzz", name + "-zraw", b"\x04\x3f" + tar)
     write("layer_passwd_fuzz", "passwd-only", b"\x00\x00app\n" + passwd)
 
 

@@ -6,8 +6,10 @@
 # Extra arguments go to `rootgate serve` (e.g. --listen 127.0.0.1:9443, --policy FILE).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
-scripts/build.sh
+# Only what the binary needs: the packages to build it and the `rootgate` target, not the tests'
+# packages and targets (scripts/test.sh builds and installs everything).
+scripts/deps.sh --build-only
+TARGETS=rootgate scripts/build.sh
 echo "== rootgate check examples/manifests: the built-in policy as a dry run"
 set +e
 "${BUILD_DIR:-build}/rootgate" check examples/manifests

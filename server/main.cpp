@@ -1,4 +1,5 @@
-// rootgate: keeps root out of a Kubernetes cluster. Verbs: serve, check, test, review, version.
+// rootgate: keeps root out of a Kubernetes cluster. Verbs: serve, check, test, review, version,
+// completion; `help VERB` and `VERB --help` print a verb's usage (server/cli/help.h).
 #include <iostream>
 #include <string>
 #include <vector>
@@ -8,6 +9,8 @@
 #include "server/cli/review.h"
 #include "server/webhook/serve.h"
 #include "server/cli/test_suite.h"
+#include "server/cli/completion.h"
+#include "server/cli/help.h"
 
 namespace {
 
@@ -21,7 +24,9 @@ constexpr const char* kUsage =
     "  review [--policy FILE | --preset NAME] FILE|-                     AdmissionReview in, reply out\n"
     "  audit [--kubeconfig FILE] [--context NAME] [-n NS | -A] [-o FORMAT] the cluster as it is now\n"
     "                                                                    (audit --help: every flag)\n"
-    "  version                                                           print the version\n";
+    "  version                                                           print the version\n"
+    "  completion bash|zsh|fish                                          shell completion script\n"
+    "  help [VERB]                                                       this, or a verb's usage\n";
 
 }  // namespace
 
@@ -31,17 +36,16 @@ int main(int argc, char** argv) {
     std::cerr << kUsage;
     return 2;
   }
-  const std::string verb = argv[1];
-  const std::vector<std::string> args(argv + 2, argv + argc);
+  std::string verb = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  rootgate::server::HelpToVerbFlag(&verb, &args);
   if (verb == "serve") return rootgate::server::RunServe(args, std::cout, std::cerr);
   if (verb == "check") return rootgate::server::RunCheck(args, std::cout, std::cerr);
   if (verb == "test") return rootgate::server::RunTest(args, std::cout, std::cerr);
   if (verb == "audit") return rootgate::server::audit::RunAudit(args, std::cout, std::cerr);
   if (verb == "review") return rootgate::server::RunReview(args, std::cout, std::cerr);
-  if (verb == "version" || verb == "--version") {
-    std::cout << "rootgate " << ROOTGATE_VERSION << "\n";
-    return 0;
-  }
+  if (verb == "version" || verb == "--version") return rootgate::server::RunVersion(args, std::cout, std::cerr);
+  if (verb == "completion") return rootgate::server::RunCompletion(args, std::cout, std::cerr);
   if (verb == "help" || verb == "--help" || verb == "-h") {
     std::cout << kUsage;
     return 0;

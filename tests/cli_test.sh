@@ -169,5 +169,97 @@ expect_contains "truncated streamed List: the error" "$err" "big-list.json: JSON
 run "$bin" version
 expect_contains "version" "$out" "rootgate "
 
+# --- --help, -h and `help VERB` on every verb: usage to stdout, exit 0 (as kubectl, helm) ---
+run "$bin" --help
+expect_eq "--help exit" "$code" 0
+expect_contains "--help usage" "$out" "usage: rootgate <verb>"
+top_usage="$out"
+run "$bin" -h
+expect_eq "-h = --help" "$out" "$top_usage"
+run "$bin" help
+expect_eq "help = --help" "$out" "$top_usage"
+verbs="$(awk '/^  [a-z]/ {print $1}' <<<"$top_usage" | tr '\n' ' ')"
+for want in serve check test review version completion help; do
+  expect_contains "verb $want listed in --help" " $verbs" " $want "
+done
+for v in $verbs; do
+  [ "$v" = help ] && continue
+  run "$bin" "$v" --help
+  expect_eq "$v --help exit" "$code" 0
+  expect_contains "$v --help usage on stdout" "$out" "usage: rootgate $v"
+  expect_eq "$v --help stderr" "$err" ""
+  usage="$out"
+  run "$bin" "$v" -h
+  expect_eq "$v -h = --help" "$out|$code" "$usage|0"
+  run "$bin" help "$v"
+  expect_eq "help $v = $v --help" "$out|$code" "$usage|0"
+done
+run "$bin" check --bogus --help
+expect_eq "--help wins over a bad flag" "$code" 0
+run "$bin" help nope
+expect_eq "help of an unknown verb exit" "$code" 2
+expect_contains "help of an unknown verb msg" "$err" 'unknown verb "nope"'
+run "$bin" version extra
+expect_eq "version with an argument exit" "$code" 2
+
+# --- completion: the bash script sourced and asked, the way bash asks (COMP_WORDS/COMP_CWORD) ---
+run "$bin" completion bash
+expect_eq "completion bash exit" "$code" 0
+printf '%s\n' "$out" >"$work/rootgate.bash"
+complete_bash() { # words of the command line, the last one being completed → the replies, sorted
+  bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+           _rootgate; printf "%s\n" "${COMPREPLY[@]}" | sort' _ "$work/rootgate.bash" rootgate "$@"
+}
+sorted() { tr ' ,' '\n\n' | grep -v '^$' | sort; }
+expect_eq "bash: verbs" "$(complete_bash "")" "$(printf '%s\n' $verbs --help --version | sort)"
+expect_eq "bash: a verb's prefix" "$(complete_bash ch)" "check"
+expect_eq "bash: a flag's prefix" "$(complete_bash check --pre)" "--preset"
+# The choices are those the binary names when given a wrong one.
+run "$bin" check --preset nope examples/manifests
+expect_eq "bash: --preset names" "$(complete_bash check --preset "")" "$(sed -n 's/.*(known: \(.*\)).*/\1/p' <<<"$err" | sorted)"
+expect_eq "bash: --preset on serve" "$(complete_bash serve --preset pss-r)" "pss-restricted"
+run "$bin" check -o nope examples/manifests
+expect_eq "bash: -o formats" "$(complete_bash check -o "")" "$(sed -n 's/.*(known: \(.*\)).*/\1/p' <<<"$err" | head -1 | sorted)"
+expect_eq "bash: --output formats" "$(complete_bash check --output j)" "$(printf 'json\njunit')"
+run "$bin" check --type nope examples/manifests
+expect_eq "bash: --type values" "$(complete_bash check --type "")" "$(sed -n 's/.*(known: \(.*\)).*/\1/p' <<<"$err" | head -1 | sorted)"
+expect_eq "bash: --log-format" "$(complete_bash serve --log-format "")" "$(printf 'json\ntext')"
+expect_eq "bash: --log-level" "$(complete_bash serve --log-level "")" "$(printf 'debug\nerror\ninfo\noff\nwarn')"
+expect_eq "bash: shells" "$(complete_bash completion "")" "$(printf 'bash\nfish\nzsh')"
+expect_eq "bash: help VERB" "$(complete_bash help re)" "review"
+expect_eq "bash: files for check" "$(complete_bash check examples/manifests/03)" "examples/manifests/03-statefulset-runasuser-0.yaml"
+expect_eq "bash: files for --policy" "$(complete_bash serve --policy examples/policies/ann)" "examples/policies/annotated.yaml"
+expect_eq "bash: directories for --state-dir" "$(complete_bash serve --state-dir exa)" "examples"
+expect_eq "bash: nothing offered for --listen" "$(complete_bash serve --listen "")" ""
+expect_eq "bash: no files for serve" "$(complete_bash serve exa)" ""
+# Every flag a verb's --help names is completed for that verb.
+for v in $verbs; do
+  [ "$v" = help ] && continue
+  offered="$(complete_bash "$v" -)"
+  for flag in $("$bin" "$v" --help | grep -oE '(^|[][ |(])--?[a-z][a-z-]*' | grep -oE -- '--?[a-z][a-z-]*' | sort -u); do
+    expect_contains "bash: $v completes $flag" "$offered" "$flag"
+  done
+done
+for shell in zsh fish; do
+  run "$bin" completion "$shell"
+  expect_eq "completion $shell exit" "$code" 0
+  printf '%s\n' "$out" >"$work/rootgate.$shell"
+  if command -v "$shell" >/dev/null; then
+    "$shell" -n "$work/rootgate.$shell" && pass || fail "completion $shell: not valid $shell syntax"
+  fi
+done
+if command -v fish >/dev/null; then  # fish answers for a command line itself: complete -C
+  complete_fish() { fish -c 'source $argv[1]; complete -C $argv[2]' "$work/rootgate.fish" "rootgate $1" | cut -f1 | sort; }
+  expect_eq "fish: verbs" "$(complete_fish "")" "$(printf '%s\n' $verbs | sort)"
+  expect_eq "fish: --preset names" "$(complete_fish "check --preset ")" "$(complete_bash check --preset "")"
+  expect_eq "fish: -o formats" "$(complete_fish "check -o ")" "$(complete_bash check -o "")"
+  expect_eq "fish: a flag's prefix" "$(complete_fish "serve --log-f")" "--log-format"
+  expect_eq "fish: files for check" "$(complete_fish "check examples/manifests/03")" "examples/manifests/03-statefulset-runasuser-0.yaml"
+  expect_eq "fish: shells" "$(complete_fish "completion ")" "$(printf 'bash\nfish\nzsh')"
+fi
+run "$bin" completion tcsh
+expect_eq "completion of an unknown shell exit" "$code" 2
+expect_contains "completion of an unknown shell msg" "$err" 'unknown shell "tcsh" (known: bash, zsh, fish)'
+
 echo "cli tests: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

@@ -4,7 +4,8 @@
 # skopeo, checked through `rootgate check --resolve-images` (and `rootgate serve` when it takes
 # the registry flags); plus tests/registry_fake.py for the bearer flow and faults (stall,
 # oversized manifest, redirects to loopback and to the metadata address, basic auth without
-# credentials). Expected verdicts come from SEMANTICS.md ("The image's user").
+# credentials); images with zstd layers built with the zstd CLI and jq. Expected verdicts come
+# from SEMANTICS.md ("The image's user").
 # usage: tests/registry_test.sh path/to/rootgate [path/to/rootgate_registry_bench]
 set -uo pipefail
 bin="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
@@ -26,7 +27,7 @@ fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 expect_eq() { if [ "$2" == "$3" ]; then pass; else fail "$1: got [$2], want [$3]"; fi; }
 expect_contains() { if grep -qF -- "$3" <<<"$2"; then pass; else fail "$1: [$3] not in: $2"; fi; }
 
-"$root/scripts/deps.sh" docker-registry umoci skopeo apache2-utils openssl python3 jq curl >&2 ||
+"$root/scripts/deps.sh" docker-registry umoci skopeo apache2-utils openssl python3 jq curl zstd >&2 ||
   { echo "registry_test: cannot install docker-registry/umoci/skopeo; skipped" >&2; exit 77; }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -166,6 +167,53 @@ expect_eq "resolve: app" "$(verdicts <<<"$out" | grep '^app ')" "app allow  "
 expect_eq "resolve: admin is uid 0" "$(verdicts <<<"$out" | grep '^admin ')" "admin deny rootUser "
 expect_contains "resolve: admin message" "$(message_of admin)" "uid 0 in its /etc/passwd"
 expect_contains "resolve: runAsNonRoot names the uid" "$(message_of app-nonroot)" 'numeric UID of "app" (1000)'
+
+# --- 2b. zstd layers (as BuildKit writes with compression=zstd): built here, since umoci writes
+# gzip only: a tar compressed with the zstd CLI, a config and a manifest made with jq, pushed
+# with the registry API (POST + PUT blob, PUT manifest). admin is uid 0 in this passwd, so a
+# rootUser denial proves the zstd layer was read; an unreadable one leaves the name unresolved.
+put_blob() { # repo file: uploads a blob, prints its digest
+  local d="sha256:$(sha256sum "$2" | cut -d' ' -f1)" loc
+  loc=$(curl -s -o /dev/null -w '%header{location}' -X POST "http://$plain/v2/$1/blobs/uploads/")
+  [[ "$loc" == /* ]] && loc="http://$plain$loc"
+  curl -s -f -o /dev/null -X PUT -H 'Content-Type: application/octet-stream' --data-binary @"$2" \
+    "$loc$([[ "$loc" == *\?* ]] && echo '&' || echo '?')digest=$d" || fail "upload $2 to $1"
+  echo "$d"
+}
+zstd_image() { # repo manifest-type layer-type zstd-flags...: USER admin, /etc/passwd in one zstd layer
+  local repo=$1 mtype=$2 ltype=$3 ctype; shift 3
+  mkdir -p "$work/zroot/etc" && printf '%s' "$passwd" >"$work/zroot/etc/passwd"
+  tar --owner=0 --group=0 --numeric-owner -C "$work/zroot" -cf "$work/layer.tar" etc
+  zstd -q -c "$@" <"$work/layer.tar" >"$work/layer.tar.zst"  # from stdin: no content size, as streamed
+  ctype=application/vnd.oci.image.config.v1+json
+  [ "$mtype" = application/vnd.docker.distribution.manifest.v2+json ] && ctype=application/vnd.docker.container.image.v1+json
+  jq -nc --arg diff "sha256:$(sha256sum "$work/layer.tar" | cut -d' ' -f1)" \
+    '{architecture:"amd64", os:"linux", config:{User:"admin"}, rootfs:{type:"layers", diff_ids:[$diff]}}' >"$work/zconfig.json"
+  jq -nc --arg mt "$mtype" --arg ct "$ctype" --arg lt "$ltype" \
+    --arg cd "$(put_blob "$repo" "$work/zconfig.json")" --argjson cs "$(stat -c %s "$work/zconfig.json")" \
+    --arg ld "$(put_blob "$repo" "$work/layer.tar.zst")" --argjson ls "$(stat -c %s "$work/layer.tar.zst")" \
+    '{schemaVersion:2, mediaType:$mt, config:{mediaType:$ct, digest:$cd, size:$cs},
+      layers:[{mediaType:$lt, digest:$ld, size:$ls}]}' >"$work/zmanifest.json"
+  curl -s -f -o /dev/null -X PUT -H "Content-Type: $mtype" --data-binary @"$work/zmanifest.json" \
+    "http://$plain/v2/$repo/manifests/1" || fail "push manifest of $repo"
+  rm -rf "$work/zroot"
+}
+zstd_image team/zstd-oci application/vnd.oci.image.manifest.v1+json application/vnd.oci.image.layer.v1.tar+zstd -19
+zstd_image team/zstd-docker application/vnd.docker.distribution.manifest.v2+json \
+  application/vnd.docker.image.rootfs.diff.tar.zstd -3
+zstd_image team/zstd-wide application/vnd.oci.image.manifest.v1+json application/vnd.oci.image.layer.v1.tar+zstd --long=27
+expect_eq "zstd: the layer's frame declares a 128 MiB window" \
+  "$(zstd -lv "$work/layer.tar.zst" 2>/dev/null | sed -n 's/^Window Size: *//p')" "128 MiB (134217728 B)"
+{ pod zstd-oci "$plain/team/zstd-oci:1"; pod zstd-docker "$plain/team/zstd-docker:1"; pod zstd-wide "$plain/team/zstd-wide:1"; } >"$work/zstd.yaml"
+run_check --policy "$work/resolve.yaml" --allow-registry "$plain" --insecure-registry "$plain" "$work/zstd.yaml"
+expect_eq "zstd: verdicts" "$(verdicts <<<"$out" | grep -v '^zstd-wide ')" "zstd-oci deny rootUser 
+zstd-docker deny rootUser "
+# Unread: the user is unknown (a denial once named users fail closed, SEMANTICS.md 4; a warning before).
+expect_contains "zstd: too wide a window leaves the user unknown" "$(verdicts <<<"$out" | grep '^zstd-wide ')" "unknownUser"
+expect_contains "zstd: read through the OCI zstd layer" "$(message_of zstd-oci)" "uid 0 in its /etc/passwd"
+expect_contains "zstd: read through the Docker zstd layer" "$(message_of zstd-docker)" "uid 0 in its /etc/passwd"
+expect_contains "zstd: a window over 8 MiB is refused, not allocated" "$(message_of zstd-wide)" \
+  "its /etc/passwd was not read: layer needs a zstd window larger than 8 MiB"
 
 # --- 3. platforms: --platform names the nodes' platforms -------------------------------------
 pod multi "$plain/team/multi:1" >"$work/multi.yaml"

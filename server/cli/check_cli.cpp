@@ -18,6 +18,7 @@
 #include "server/cli/image_config_lookup.h"
 #include "server/inputs/policy_source.h"
 #include "server/registry/registry_options.h"
+#include "server/cli/help.h"
 
 namespace rootgate::server {
 
@@ -149,6 +150,10 @@ bool Streamable(const std::vector<InputPath>& inputs, const CheckArgs& a) {
 }  // namespace
 
 int RunCheck(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (AsksForHelp(args)) {
+    out << kCheckUsage << "registry flags (with --resolve-images):\n" << kRegistryFlagsHelp;
+    return 0;
+  }
   auto parsed = ParseCheckArgs(args);
   if (!parsed) {
     err << "rootgate check: " << parsed.error() << "\n" << kCheckUsage << kRegistryFlagsHelp;

@@ -9,6 +9,7 @@
 #include "server/admission/image_lookup.h"
 #include "server/inputs/policy_source.h"
 #include "server/registry/registry_options.h"
+#include "server/cli/help.h"
 
 namespace rootgate::server {
 
@@ -25,6 +26,10 @@ int RunReview(const std::vector<std::string>& args, std::ostream& out, std::ostr
   constexpr const char* kUsage =
       "usage: rootgate review [--policy FILE | --preset NAME]\n"
       "                       [--resolve-images [--registry-timeout DUR] [registry flags]] FILE|-\n";
+  if (AsksForHelp(args)) {
+    out << kUsage << "registry flags (with --resolve-images):\n" << kRegistryFlagsHelp;
+    return 0;
+  }
   std::string policy_file, preset, input;
   bool resolve_images = false;  // registry lookups, as the webhook does them
   bool registry_flags = false;

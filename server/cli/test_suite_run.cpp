@@ -7,12 +7,16 @@
 #include "server/util/files.h"
 #include "server/inputs/policy_source.h"
 #include "server/cli/test_suite.h"
+#include "server/cli/help.h"
 
 namespace rootgate::server {
 
 namespace {
 
-constexpr const char* kTestUsage = "usage: rootgate test SUITE.yaml...\n";
+constexpr const char* kTestUsage =
+    "usage: rootgate test SUITE.yaml...\n"
+    "  runs policy test suites: each names a policy, resources and the verdicts expected;\n"
+    "  exit 0 when every case passes, 1 when a case fails, 2 when a suite has errors\n";
 
 struct Totals {
   size_t suites = 0, bad_suites = 0, passed = 0, failed = 0;
@@ -72,6 +76,10 @@ void RunSuite(const std::string& path, Totals* totals, std::ostream& out, std::o
 }  // namespace
 
 int RunTest(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (AsksForHelp(args)) {
+    out << kTestUsage;
+    return 0;
+  }
   if (args.empty()) {
     err << "rootgate test: no suite given\n" << kTestUsage;
     return 2;

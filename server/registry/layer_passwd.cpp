@@ -1,7 +1,5 @@
 #include "server/registry/layer_passwd.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <array>
 #include <charconv>
@@ -132,8 +130,7 @@ struct PasswdLayerScanner::Impl {
   Compression compression;
   uint64_t max_uncompressed;
   uint64_t inflated = 0;
-  z_stream z{};
-  bool z_ready = false;
+  std::unique_ptr<Decompressor> decompressor;
 
   State state = State::kScanning;
   std::string passwd, error, bad_passwd;
@@ -160,7 +157,7 @@ struct PasswdLayerScanner::Impl {
   void OnDataEnd();
   void Tar(const unsigned char* p, size_t n);
   void TarData(const unsigned char*& p, size_t& n);
-  bool Inflate(std::string_view bytes);
+  bool Decompressed(std::string_view bytes);
 };
 
 // 'L' (GNU long name), 'x' (PAX) and 'g' (PAX global) headers: their data is captured or
@@ -291,67 +288,41 @@ void PasswdLayerScanner::Impl::Tar(const unsigned char* p, size_t n) {
   }
 }
 
-bool PasswdLayerScanner::Impl::Inflate(std::string_view bytes) {
-  if (!z_ready) {
-    if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
-      Fail("zlib: cannot initialise");
-      return false;
-    }
-    z_ready = true;
+// Counts and caps the decompressed bytes (bombs), then reads them as tar. False once settled.
+bool PasswdLayerScanner::Impl::Decompressed(std::string_view bytes) {
+  inflated += bytes.size();
+  if (inflated > max_uncompressed) {
+    const std::string cap = std::to_string(max_uncompressed >> 20) + " MiB";
+    Fail(compression == Compression::kNone ? "layer is larger than " + cap : "layer inflates past " + cap);
+    return false;
   }
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(bytes.data()));
-  z.avail_in = static_cast<uInt>(bytes.size());
-  std::array<unsigned char, 32768> out;
-  while (z.avail_in > 0 && state == State::kScanning && part != Part::kEnd) {
-    z.next_out = out.data();
-    z.avail_out = out.size();
-    int rc = inflate(&z, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END && rc != Z_BUF_ERROR) {
-      Fail("layer is not valid gzip");
-      return false;
-    }
-    size_t produced = out.size() - z.avail_out;
-    inflated += produced;
-    if (inflated > max_uncompressed) {
-      Fail("layer inflates past " + std::to_string(max_uncompressed >> 20) + " MiB");
-      return false;
-    }
-    Tar(out.data(), produced);
-    if (rc == Z_STREAM_END && z.avail_in > 0) inflateReset(&z);  // multi-member gzip
-    if (rc == Z_BUF_ERROR && produced == 0) break;
-  }
-  return true;
+  Tar(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  return state == State::kScanning && part != Part::kEnd;
 }
 
 PasswdLayerScanner::PasswdLayerScanner(Compression compression, uint64_t max_uncompressed)
     : impl_(std::make_unique<Impl>()) {
   impl_->compression = compression;
   impl_->max_uncompressed = max_uncompressed;
+  impl_->decompressor = MakeDecompressor(compression);
 }
 
-PasswdLayerScanner::~PasswdLayerScanner() {
-  if (impl_->z_ready) inflateEnd(&impl_->z);
-}
+PasswdLayerScanner::~PasswdLayerScanner() = default;
 
 bool PasswdLayerScanner::Feed(std::string_view bytes) {
   Impl& s = *impl_;
   if (s.state != State::kScanning || s.part == Impl::Part::kEnd) return false;
-  if (s.compression == Compression::kGzip) {
-    s.Inflate(bytes);
-  } else {
-    s.inflated += bytes.size();
-    if (s.inflated > s.max_uncompressed) {
-      s.Fail("layer is larger than " + std::to_string(s.max_uncompressed >> 20) + " MiB");
-    } else {
-      s.Tar(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-    }
-  }
+  std::string error = s.decompressor->Write(bytes, [&s](std::string_view out) { return s.Decompressed(out); });
+  if (!error.empty() && s.state == State::kScanning) s.Fail(std::move(error));
   return s.state == State::kScanning && s.part != Impl::Part::kEnd;
 }
 
 void PasswdLayerScanner::Finish() {
   Impl& s = *impl_;
   if (s.state != State::kScanning) return;
+  if (s.part != Impl::Part::kEnd && !s.decompressor->AtStreamEnd()) {
+    return s.Fail("layer ends in the middle of its compressed stream");
+  }
   if (s.part != Impl::Part::kEnd && (s.part != Impl::Part::kHeader || s.header_have != 0)) {
     return s.Fail("layer ends in the middle of a tar entry");
   }
@@ -376,6 +347,9 @@ const std::string& PasswdLayerScanner::error() const { return impl_->error; }
 std::optional<PasswdLayerScanner::Compression> LayerCompression(std::string_view media_type) {
   if (media_type.ends_with("tar+gzip") || media_type.ends_with("tar.gzip")) {
     return PasswdLayerScanner::Compression::kGzip;
+  }
+  if (media_type.ends_with("tar+zstd") || media_type.ends_with("tar.zstd")) {
+    return PasswdLayerScanner::Compression::kZstd;
   }
   if (media_type.ends_with(".tar") || media_type.ends_with("tar.v1.tar")) {
     return PasswdLayerScanner::Compression::kNone;

@@ -1,6 +1,6 @@
 // Finding the image's /etc/passwd in its layers (policy namedUsers: resolve), to turn a named
 // USER into a uid, and reading it as the container runtimes do. Layers are tar streams, usually
-// gzip-compressed, read top layer first. Within one layer the tar is read to its end and the
+// gzip- or zstd-compressed (decompressed by server/registry/layer_decompress.h), read top layer first. Within one layer the tar is read to its end and the
 // LAST entry for etc/passwd wins, as extraction leaves it (containerd's and GNU tar's); names
 // are read as Go's archive/tar reads them (ustar prefix only in POSIX headers, GNU long names
 // over PAX `path`, PAX `size`, no data for header-only types) and cleaned as containerd cleans
@@ -15,11 +15,13 @@
 #include <string>
 #include <string_view>
 
+#include "server/registry/layer_decompress.h"
+
 namespace rootgate::server {
 
 class PasswdLayerScanner {
  public:
-  enum class Compression { kNone, kGzip };
+  using Compression = rootgate::server::Compression;
   enum class State {
     kScanning,  // more bytes needed
     kFound,     // this layer leaves etc/passwd as a regular file: passwd() is its content
@@ -29,7 +31,8 @@ class PasswdLayerScanner {
                 // not a regular file: error() says which
   };
 
-  // `max_uncompressed`: the most tar bytes inflated before giving up (a bound on gzip bombs).
+  // `max_uncompressed`: the most tar bytes decompressed before giving up (a bound on gzip and
+  // zstd bombs).
   PasswdLayerScanner(Compression compression, uint64_t max_uncompressed);
   ~PasswdLayerScanner();
   PasswdLayerScanner(const PasswdLayerScanner&) = delete;
@@ -52,7 +55,7 @@ class PasswdLayerScanner {
   std::unique_ptr<Impl> impl_;
 };
 
-// The compression of a layer media type, or nullopt for one rootgate cannot read (zstd, ...).
+// The compression of a layer media type, or nullopt for one rootgate cannot read (encrypted, ...).
 std::optional<PasswdLayerScanner::Compression> LayerCompression(std::string_view media_type);
 
 // A user's entry in /etc/passwd text, read as containerd, CRI-O (moby/sys/user) and runc read

@@ -6,6 +6,7 @@
 
 #include <doctest/doctest.h>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <cstring>
 #include <string>
@@ -76,6 +77,14 @@ std::string Gzip(const std::string& data) {
   REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
   out.resize(z.total_out);
   deflateEnd(&z);
+  return out;
+}
+
+std::string Zstd(const std::string& data, int level = 3) {
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  const size_t n = ZSTD_compress(&out[0], out.size(), data.data(), data.size(), level);
+  REQUIRE_FALSE(ZSTD_isError(n));
+  out.resize(n);
   return out;
 }
 
@@ -150,11 +159,56 @@ TEST_CASE("PasswdLayerScanner: links, corruption, truncation, bombs") {
   CHECK(s.error().find("inflates past") != std::string::npos);
 }
 
+TEST_CASE("PasswdLayerScanner: zstd layers, any chunking, multi-frame, corrupt, bombs") {
+  const std::string tar = Tar({{"bin/sh", std::string(3000, 'x')}, {"etc/passwd", kPasswd}, {"usr/x", "y"}});
+  for (size_t chunk : {size_t{1}, size_t{7}, size_t{512}, size_t{100000}}) {
+    INFO("chunk " << chunk);
+    std::string got;
+    CHECK(Scan(Zstd(tar), Compression::kZstd, &got, chunk) == State::kFound);
+    CHECK(got == kPasswd);
+    CHECK(Scan(Zstd(tar, 19), Compression::kZstd, &got, chunk) == State::kFound);
+    CHECK(got == kPasswd);
+  }
+  // Concatenated frames are one stream (zstd -d reads them so; pzstd writes them).
+  std::string got;
+  CHECK(Scan(Zstd(Tar({{"a", "1"}}, false)) + Zstd(Tar({{"etc/passwd", kPasswd}})), Compression::kZstd,
+             &got, 50) == State::kFound);
+  CHECK(got == kPasswd);
+  CHECK(Scan(Zstd(Tar({{"etc/.wh.passwd", ""}})), Compression::kZstd) == State::kHidden);
+  CHECK(Scan(Zstd(Tar({{"etc/hosts", "h"}})), Compression::kZstd) == State::kAbsent);
+  // gzip data under a zstd media type, and a frame cut short mid-entry.
+  CHECK(Scan(Gzip(tar), Compression::kZstd) == State::kError);
+  const std::string big = Zstd(Tar({{"big", std::string(5000, 'q')}, {"etc/passwd", kPasswd}}));
+  CHECK(Scan(big.substr(0, big.size() / 2), Compression::kZstd) == State::kError);
+  // Cut where the tar is between entries: only the compressed stream shows the cut.
+  const std::string whole = Zstd(Tar({{"a", std::string(512, 'a')}, {"b", std::string(512, 'b')}}, false));
+  CHECK(Scan(whole, Compression::kZstd) == State::kAbsent);
+  CHECK(Scan(whole.substr(0, whole.size() - 4), Compression::kZstd) == State::kError);
+  const std::string gz = Gzip(Tar({{"a", std::string(512, 'a')}}, false));
+  CHECK(Scan(gz, Compression::kGzip) == State::kAbsent);
+  CHECK(Scan(gz.substr(0, gz.size() - 4), Compression::kGzip) == State::kError);  // no ISIZE
+  // 1 MiB of zeros compresses to a few hundred bytes and decompresses past a 64 KiB cap.
+  const std::string bomb = Zstd(Tar({{"zeros", std::string(1 << 20, '\0')}, {"etc/passwd", kPasswd}}));
+  CHECK(bomb.size() < 1024);
+  PasswdLayerScanner s(Compression::kZstd, 64 << 10);
+  CHECK_FALSE(s.Feed(bomb));
+  CHECK(s.state() == State::kError);
+  CHECK(s.error().find("inflates past") != std::string::npos);
+  PasswdLayerScanner m(Compression::kZstd, 2 << 20);
+  const std::string bomb2 = Zstd(Tar({{"zeros", std::string(3 << 20, '\0')}, {"etc/passwd", kPasswd}}));
+  CHECK_FALSE(m.Feed(bomb2));
+  CHECK(m.error() == "layer inflates past 2 MiB");
+}
+
 TEST_CASE("LayerCompression") {
   CHECK(LayerCompression("application/vnd.oci.image.layer.v1.tar+gzip") == Compression::kGzip);
   CHECK(LayerCompression("application/vnd.docker.image.rootfs.diff.tar.gzip") == Compression::kGzip);
   CHECK(LayerCompression("application/vnd.oci.image.layer.v1.tar") == Compression::kNone);
-  CHECK_FALSE(LayerCompression("application/vnd.oci.image.layer.v1.tar+zstd").has_value());
+  CHECK(LayerCompression("application/vnd.oci.image.layer.v1.tar+zstd") == Compression::kZstd);
+  CHECK(LayerCompression("application/vnd.docker.image.rootfs.diff.tar.zstd") == Compression::kZstd);
+  CHECK(LayerCompression("application/vnd.oci.image.layer.nondistributable.v1.tar+zstd") == Compression::kZstd);
+  CHECK_FALSE(LayerCompression("application/vnd.oci.image.layer.v1.tar+zstd+encrypted").has_value());
+  CHECK_FALSE(LayerCompression("application/vnd.oci.image.layer.v1.tar+lz4").has_value());
 }
 
 TEST_CASE("PasswdLayerScanner: within a layer the last entry for etc/passwd wins") {

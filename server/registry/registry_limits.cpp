@@ -9,6 +9,8 @@
 #include <charconv>
 #include <cstring>
 
+#include "policy/english.h"
+
 namespace rootgate::server {
 
 namespace {
@@ -205,8 +207,8 @@ Result<std::vector<std::string>> RegistryLimits::Vet(const HostResolver& resolve
   for (const std::string& ip : addrs.value()) {
     const std::string kind = ForbiddenAddressKind(ip);
     if (kind.empty() || named) continue;
-    std::string what = hp.String() + (IsIpLiteral(hp.host) ? " is a " : " resolves to ") + kind +
-                       " address" + (IsIpLiteral(hp.host) ? "" : " " + ip);
+    std::string what = hp.String() + (IsIpLiteral(hp.host) ? " is " + WithArticle(kind + " address")
+                                                           : " resolves to " + kind + " address " + ip);
     return Error{what + ": refused (name it in registries.allow or --allow-registry to permit it)"};
   }
   return addrs.value();

@@ -127,6 +127,8 @@ TEST_CASE("RegistryLimits::Vet: forbidden addresses unless named exactly") {
   auto other_port = limits.Vet(dns, HP("127.0.0.1:5001"));
   REQUIRE_FALSE(other_port.ok());
   CHECK(Has(other_port.error(), "127.0.0.1:5001 is a loopback address: refused"));
+  CHECK(Has(limits.Vet(dns, HP("0.0.0.0")).error(), "0.0.0.0 is an unspecified address: refused"));
+  CHECK(Has(limits.Vet(dns, HP("[::]:5000")).error(), "[::]:5000 is an unspecified address: refused"));
   CHECK(Has(limits.Vet(dns, HP("169.254.169.254")).error(), "cloud metadata"));
   CHECK(limits.Vet(dns, HP("mirror.corp.example")).ok());  // mirrors are named by the admin
   CHECK(Has(limits.Vet(dns, HP("nxdomain.example")).error(), "cannot resolve"));
