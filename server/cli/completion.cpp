@@ -71,17 +71,24 @@ std::vector<Verb> Verbs() {
        false, ""},
       {"check",
        {help, h, policy, preset, Words("-o", formats), Words("--output", formats),
-        Words("--type", "auto manifest dockerfile image-config"), Text("--build-arg"), Text("--target"),
-        Text("--image"), resolve, timeout},
+        Words("--type", "auto manifest dockerfile image-config compose"), Text("--build-arg"), Text("--target"),
+        Text("--image"), File("-f"), File("--file"), File("--env-file"), resolve, timeout},
        true, ""},
       {"test", {help, h}, true, ""},
       {"review", {help, h, policy, preset, resolve, timeout}, true, ""},
+      {"audit",
+       {help, h, File("--kubeconfig"), Text("--context"), Text("-n"), Text("--namespace"), Switch("-A"),
+        Switch("--all-namespaces"), policy, preset, Words("-o", "text json junit sarif policyreport"),
+        Words("--output", "text json junit sarif policyreport"),
+        Words("--report-api", "wgpolicyk8s.io/v1alpha2 openreports.io/v1alpha1"), Switch("--write-reports"),
+        Text("--page-size"), Text("--request-timeout"), resolve, timeout},
+       false, ""},
       {"version", {help, h}, false, ""},
       {"completion", {help, h}, false, "bash zsh fish"},
       {"help", {}, false, "verbs"},
   };
   for (Verb& v : verbs) {
-    if (v.name == "serve" || v.name == "check" || v.name == "review") {
+    if (v.name == "serve" || v.name == "check" || v.name == "review" || v.name == "audit") {
       v.flags.insert(v.flags.end(), RegistryFlags().begin(), RegistryFlags().end());
     }
   }
