@@ -240,7 +240,7 @@ std::vector<PredictedUser> PredictUsers(const WorkloadView& view, const ImageFac
       p.uid = ec.run_as_user;
       p.source = ec.RunAsUserField();
     } else {
-      ResolveImageUser(NamesOf(c.image), facts, policy, &ec);
+      ResolveImageUser(NamesOf(c.image), facts, policy, view, &ec);
       p.source = "image " + ec.image_display;
       const ImageUser& u = ec.image_user;
       if (!ec.image_user_known || u.kind == ImageUser::Kind::kInvalid) {

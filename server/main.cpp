@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "server/cli/audit_cli.h"
+#include "server/cli/check_cli.h"
 #include "server/report/check.h"
 #include "server/cli/review.h"
 #include "server/webhook/serve.h"

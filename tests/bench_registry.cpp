@@ -131,6 +131,8 @@ void NamedUserFigures(server::ImageResolver& resolver, const std::string& image,
               "%.2f ms without (namedUsers: assume): %.1fx\n",
               image.c_str(), with.count() / 1e6, runs, resolved.c_str(), without.count() / 1e6,
               static_cast<double>(with.count()) / static_cast<double>(std::max<int64_t>(1, without.count())));
+}
+
 // What one decision on a Pod running `image` costs: cached, cold, and with the index fetched
 // again while its platform manifests stay cached by digest.
 struct Costs {

@@ -1,4 +1,5 @@
 #include "server/cli/check_stream.h"
+#include "server/inputs/check_text.h"
 
 #include <fstream>
 #include <iostream>
