@@ -58,7 +58,8 @@ const std::vector<Row> kDefaultRows = {
        s.unknown_reason = "no image facts";
      },
      "unknownUser", ""},
-    {"user: name, namedUsers assume (warns)", [](ServiceView& s) { s.user = "app"; }, "", "unknownUser"},
+    // namedUsers: resolve (the default): a name with no passwd uid is unknown (SEMANTICS rule 4).
+    {"user: name, its uid not known", [](ServiceView& s) { s.user = "app"; }, "unknownUser", ""},
     {"image user name whose passwd uid is 0",
      [](ServiceView& s) {
        s = WithImageUser(s, "toor");
@@ -159,4 +160,16 @@ TEST_CASE("EvaluateService: pss presets, optional rules, modes and exemptions") 
   Policy image_exempt = PolicyFor(Preset::kDefault);
   image_exempt.exemptions.images = {"registry.example.com/*"};
   CHECK_FALSE(EvaluateService(root, image_exempt).evaluated);
+}
+
+TEST_CASE("EvaluateService: a named user under namedUsers: assume is a warning, not a denial") {
+  Policy policy = PolicyFor(Preset::kDefault);
+  policy.named_users = NamedUsers::kAssume;
+  ServiceView s = Base();
+  s.user = "app";
+  const Decision d = EvaluateService(s, policy);
+  CHECK(d.allowed);
+  CHECK(Ids(d.warnings) == std::string("unknownUser"));
+  s.user = "root";  // root is root whatever the policy trusts
+  CHECK(Ids(EvaluateService(s, policy).violations) == std::string("rootUser"));
 }
