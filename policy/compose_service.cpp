@@ -8,19 +8,6 @@ namespace rootgate::policy {
 
 namespace {
 
-Action Resolve(Action action, Mode mode) {
-  if (action != Action::kInherit) return action;
-  switch (mode) {
-    case Mode::kEnforce:
-      return Action::kDeny;
-    case Mode::kWarn:
-      return Action::kWarn;
-    case Mode::kAudit:
-      return Action::kAudit;
-  }
-  return Action::kDeny;
-}
-
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
 
 // The user the service starts as, and the words for it.
@@ -76,7 +63,7 @@ class Judge {
 
   void Add(RuleId id, const std::string& field, std::string reason, std::string message,
            bool advisory = false) {
-    const Action action = Resolve(actions_[static_cast<size_t>(id)], mode_);
+    const Action action = ResolveAction(actions_[static_cast<size_t>(id)], mode_);
     if (action == Action::kOff) return;
     Finding f{id, s_.name, s_.path + "." + field, std::move(reason), std::move(message)};
     auto& sink = advisory || action == Action::kWarn ? d_->warnings

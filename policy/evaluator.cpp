@@ -131,19 +131,6 @@ std::vector<EffectiveContainer> EffectiveContainers(const WorkloadView& view,
   return out;
 }
 
-Action Resolve(Action action, Mode mode) {
-  if (action != Action::kInherit) return action;
-  switch (mode) {
-    case Mode::kEnforce:
-      return Action::kDeny;
-    case Mode::kWarn:
-      return Action::kWarn;
-    case Mode::kAudit:
-      return Action::kAudit;
-  }
-  return Action::kDeny;
-}
-
 bool Contains(const std::vector<std::string>& list, std::string_view s) {
   return std::find(list.begin(), list.end(), s) != list.end();
 }
@@ -179,7 +166,7 @@ Decision Evaluate(const WorkloadView& view, const ImageFacts& facts, const Polic
   const std::vector<EffectiveContainer> containers = EffectiveContainers(view, facts, policy, ctx);
   const RuleContext rule_ctx{view, containers, policy};
   for (const RuleDef& rule : RuleRegistry::Builtin().rules()) {
-    Action action = Resolve(actions[static_cast<size_t>(rule.id)], mode);
+    Action action = ResolveAction(actions[static_cast<size_t>(rule.id)], mode);
     if (action == Action::kOff) continue;
     if (action == Action::kDeny && !view.is_pod && !policy.enforce_controllers) {
       action = Action::kWarn;

@@ -21,6 +21,20 @@ enum class Mode { kEnforce, kWarn, kAudit };
 // A rule's action. kInherit follows the mode (enforce → deny, warn → warn, audit → audit).
 enum class Action { kOff, kInherit, kDeny, kWarn, kAudit };
 
+// The action a rule takes under `mode`: `action` itself unless it is kInherit.
+constexpr Action ResolveAction(Action action, Mode mode) {
+  if (action != Action::kInherit) return action;
+  switch (mode) {
+    case Mode::kEnforce:
+      return Action::kDeny;
+    case Mode::kWarn:
+      return Action::kWarn;
+    case Mode::kAudit:
+      return Action::kAudit;
+  }
+  return Action::kDeny;
+}
+
 enum class Preset { kDefault, kPssRestricted, kPssBaseline };
 
 std::string_view ModeName(Mode m);

@@ -26,7 +26,7 @@ class TableFetcher final : public ImageUserFetcher {
     if (std::chrono::steady_clock::now() >= deadline) return LookupFailure(LookupError::Kind::kTimeout, "timed out");
     auto it = users.find(loc.repository + "@" + loc.reference);
     if (it == users.end()) return LookupFailure(LookupError::Kind::kNotFound, "manifest not found (404)");
-    return ImageUsers{"d", {PlatformUser{"", it->second, std::nullopt, ""}}};
+    return ImageUsers{"d", {PlatformUser{"", it->second, std::nullopt, "", {}, ""}}};
   }
 };
 

@@ -54,7 +54,7 @@ class ScriptedFetcher final : public ImageUserFetcher {
                               PlatformUser{"linux/arm64", "", std::nullopt, "", Platform{"linux", "arm64", ""}, "timed out"}},
                         true};
     }
-    return ImageUsers{"sha256:" + std::string(64, 'e'), {PlatformUser{"", it->second, std::nullopt, ""}}};
+    return ImageUsers{"sha256:" + std::string(64, 'e'), {PlatformUser{"", it->second, std::nullopt, "", {}, ""}}};
   }
   void Release() {
     {
@@ -301,7 +301,7 @@ TEST_CASE("ImageResolver: LRU bound and overload") {
 }
 
 TEST_CASE("FactFromUsers: a single image is one fact; an index one fact per platform") {
-  ImageUsers one{"d", {PlatformUser{"", "app", 1000, ""}}};
+  ImageUsers one{"d", {PlatformUser{"", "app", 1000, "", {}, ""}}};
   ImageFact f = FactFromUsers(one, "ghcr.io");
   CHECK(f.known);
   CHECK(f.user == "app");
