@@ -19,7 +19,7 @@ RUN apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends \
       g++ cmake make pkg-config ca-certificates \
       libcpp-httplib-dev libssl-dev libyaml-cpp-dev nlohmann-json3-dev libspdlog-dev \
-      zlib1g-dev libbrotli-dev \
+      zlib1g-dev libzstd-dev libbrotli-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
