@@ -241,9 +241,11 @@ KubeResult<ListPage> KubeClient::List(const ApiResource& resource, const std::st
   return out;
 }
 
-KubeResult<json> KubeClient::Get(const std::string& path, const std::string& action) {
+namespace {
+
+// A response's body as JSON, or the call's error (or "not JSON") as a value.
+KubeResult<json> JsonBody(const KubeResult<KubeHttpResponse>& res, const std::string& action) {
   KubeResult<json> out;
-  auto res = Send({"GET", path, "", "", action});
   if (!res.ok()) {
     out.error = res.error;
     return out;
@@ -256,21 +258,16 @@ KubeResult<json> KubeClient::Get(const std::string& path, const std::string& act
   return out;
 }
 
+}  // namespace
+
+KubeResult<json> KubeClient::Get(const std::string& path, const std::string& action) {
+  return JsonBody(Send({"GET", path, "", "", action}), action);
+}
+
 KubeResult<json> KubeClient::Apply(const std::string& path, const json& object, const std::string& manager,
                                    const std::string& action) {
-  KubeResult<json> out;
   const std::string query = "?fieldManager=" + PercentEncode(manager) + "&force=true";
-  auto res = Send({"PATCH", path + query, object.dump(), "application/apply-patch+yaml", action});
-  if (!res.ok()) {
-    out.error = res.error;
-    return out;
-  }
-  try {
-    out.value = json::parse(res.value.body);
-  } catch (const json::exception&) {
-    out.error = KubeError{0, "", action + ": the response is not JSON"};
-  }
-  return out;
+  return JsonBody(Send({"PATCH", path + query, object.dump(), "application/apply-patch+yaml", action}), action);
 }
 
 KubeResult<bool> KubeClient::Delete(const std::string& path, const std::string& action) {
