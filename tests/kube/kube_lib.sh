@@ -237,8 +237,9 @@ kube_stop() {
   if [ -n "$KUBE_DIR" ] && [ "${KUBE_KEEP:-0}" != 1 ]; then rm -rf "$KUBE_DIR"; KUBE_DIR=""; fi
 }
 
-# kube_kubeconfig_token NAME TOKEN: writes $KUBE_DIR/NAME.kubeconfig and prints its path.
-kube_kubeconfig_token() {
+# kube_write_kubeconfig NAME USER_FIELDS: $KUBE_DIR/NAME.kubeconfig (mode 600) for this API server
+# and its CA, with USER_FIELDS (YAML lines indented six spaces) as the user; prints its path.
+kube_write_kubeconfig() {
   local f="$KUBE_DIR/$1.kubeconfig"
   install -m 600 /dev/null "$f"
   cat >"$f" <<EOF
@@ -252,7 +253,7 @@ clusters:
 users:
   - name: $1
     user:
-      token: $2
+$2
 contexts:
   - name: test
     context: {cluster: test, user: $1}
@@ -260,6 +261,9 @@ current-context: test
 EOF
   echo "$f"
 }
+
+# kube_kubeconfig_token NAME TOKEN: writes $KUBE_DIR/NAME.kubeconfig and prints its path.
+kube_kubeconfig_token() { kube_write_kubeconfig "$1" "      token: $2"; }
 
 # kube_kubeconfig_cert NAME USER [GROUP...]: a client certificate (CN=USER, O=GROUP each) signed
 # by the API server's client CA, in $KUBE_DIR/NAME.kubeconfig; prints its path.
@@ -272,27 +276,8 @@ kube_kubeconfig_cert() {
     printf 'extendedKeyUsage=clientAuth\n' >"$d/$name.ext" &&
     openssl x509 -req -in "$d/$name.csr" -CA "$KUBE_CLIENT_CA" -CAkey "$KUBE_CLIENT_CA_KEY" -CAcreateserial \
       -days 1 -extfile "$d/$name.ext" -out "$d/$name.crt" 2>/dev/null || return 1
-  local f="$KUBE_DIR/$name.kubeconfig"
-  install -m 600 /dev/null "$f"
-  cat >"$f" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-  - name: test
-    cluster:
-      server: $KUBE_SERVER
-      certificate-authority: $KUBE_CA
-users:
-  - name: $name
-    user:
-      client-certificate: $d/$name.crt
-      client-key: $d/$name.key
-contexts:
-  - name: test
-    context: {cluster: test, user: $name}
-current-context: test
-EOF
-  echo "$f"
+  kube_write_kubeconfig "$name" "      client-certificate: $d/$name.crt
+      client-key: $d/$name.key"
 }
 
 # kube_kubeconfig_sa NAMESPACE SA: a token for the ServiceAccount (created when missing) from the
