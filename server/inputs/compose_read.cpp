@@ -167,7 +167,7 @@ bool FileReader::ReadBuild(const YAML::Node& n, const std::string& path, Build* 
   }
   for (auto it = n.begin(); it != n.end(); ++it) {
     const std::string key = it->first.Scalar();
-    const YAML::Node& v = it->second;
+    const YAML::Node v = it->second;  // a copy: it->second lives only as long as the iterator proxy
     const std::string field = path + "." + key;
     if (IsExtension(key)) continue;
     if (!kBuildFields.contains(key)) {
