@@ -5,6 +5,7 @@
 // all layers read; past it the name stays unresolved, which the policy takes as an unknown user
 // (fail closed), as it does every other reason the uid is not found (the note says which).
 #include <algorithm>
+#include <future>
 #include <memory>
 
 #include "policy/utf8.h"
@@ -96,30 +97,107 @@ LayerVerdict ScanLayer(RegistrySession& session, const std::string& repository, 
   }
 }
 
-}  // namespace
-
-void ResolveNamedUser(RegistrySession& session, const std::string& repository,
-                      const std::vector<Descriptor>& layers, const std::string& name,
-                      uint64_t byte_cap, PlatformUser* out) {
+// Walks the layers top first to the /etc/passwd extraction would leave.
+PasswdRead WalkLayers(RegistrySession& session, const std::string& repository,
+                      const std::vector<Descriptor>& layers, uint64_t byte_cap) {
   uint64_t used = 0;
   for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
-    std::string passwd, note;
+    PasswdRead read;
     const uint64_t budget = byte_cap > used ? byte_cap - used : 0;
-    switch (ScanLayer(session, repository, *it, budget, byte_cap, &passwd, &note, &used)) {
+    switch (ScanLayer(session, repository, *it, budget, byte_cap, &read.text, &read.note, &used)) {
       case LayerVerdict::kFound:
-        FromPasswd(passwd, name, out);
-        return;
+        read.kind = PasswdRead::Kind::kFound;
+        return read;
       case LayerVerdict::kHidden:
-        out->passwd_note = NoPasswdNote();
-        return;
+        return PasswdRead{};
       case LayerVerdict::kGiveUp:
-        out->passwd_note = note;
-        return;
+        read.kind = PasswdRead::Kind::kGiveUp;
+        return read;
       case LayerVerdict::kAbsent:
         break;
     }
   }
-  out->passwd_note = NoPasswdNote();
+  return PasswdRead{};
+}
+
+// The cache key of one image's walk: where it is, which layers, which cap.
+std::string WalkKey(const std::string& scope, const std::vector<Descriptor>& layers, uint64_t cap) {
+  std::string key = scope + "|" + std::to_string(cap);
+  for (const Descriptor& l : layers) key += "|" + l.digest;
+  return key;
+}
+
+constexpr size_t kMaxCachedPasswd = size_t{64} << 10;
+
+}  // namespace
+
+PasswdRead PasswdCache::Get(const std::string& key, SteadyTime deadline,
+                            const std::function<PasswdRead()>& walk) {
+  using Shared = std::shared_ptr<const PasswdRead>;
+  std::shared_future<Shared> joined;
+  std::promise<Shared> mine;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (std::optional<Shared> hit = cache_.Get(key, std::chrono::steady_clock::now())) return **hit;
+    if (auto it = flights_.find(key); it != flights_.end()) {
+      joined = it->second;
+    } else {
+      flights_.emplace(key, mine.get_future().share());
+      ++walks_;
+    }
+  }
+  if (joined.valid()) {
+    if (joined.wait_until(deadline) != std::future_status::ready) {
+      return PasswdRead{PasswdRead::Kind::kGiveUp, "", "its /etc/passwd was not read: timed out"};
+    }
+    return *joined.get();
+  }
+  // The walk itself reports its failures as kGiveUp; anything thrown still releases the waiters.
+  Shared read;
+  try {
+    read = std::make_shared<const PasswdRead>(walk());
+  } catch (const std::exception& e) {
+    read = std::make_shared<const PasswdRead>(
+        PasswdRead{PasswdRead::Kind::kGiveUp, "", std::string("its /etc/passwd was not read: ") + e.what()});
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const bool definite = read->kind != PasswdRead::Kind::kGiveUp && read->text.size() <= kMaxCachedPasswd;
+    if (definite) cache_.Put(key, read, std::nullopt);
+    flights_.erase(key);
+  }
+  mine.set_value(read);
+  return *read;
+}
+
+void PasswdCache::Clear() {
+  std::lock_guard<std::mutex> lock(mu_);
+  cache_.Clear();
+}
+
+int PasswdCache::walks() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return walks_;
+}
+
+void ResolveNamedUser(RegistrySession& session, const std::string& repository,
+                      const std::vector<Descriptor>& layers, const std::string& name,
+                      uint64_t byte_cap, PlatformUser* out, PasswdCache* cache,
+                      const std::string& cache_scope, SteadyTime deadline) {
+  auto walk = [&] { return WalkLayers(session, repository, layers, byte_cap); };
+  const PasswdRead read = cache != nullptr ? cache->Get(WalkKey(cache_scope, layers, byte_cap), deadline, walk)
+                                           : walk();
+  switch (read.kind) {
+    case PasswdRead::Kind::kFound:
+      FromPasswd(read.text, name, out);
+      return;
+    case PasswdRead::Kind::kNone:
+      out->passwd_note = NoPasswdNote();
+      return;
+    case PasswdRead::Kind::kGiveUp:
+      out->passwd_note = read.note;
+      return;
+  }
 }
 
 }  // namespace rootgate::server
