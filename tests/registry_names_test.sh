@@ -109,6 +109,7 @@ layer nonint gnu "etc/passwd=app:x:1e3:1000::/:/bin/sh\n"
 layer spaced gnu "etc/passwd=app:x: 1000:1000::/:/bin/sh\n"
 layer useradd gnu "etc/passwd=root:x:0:0::/root:/bin/sh\nsvc:x:999:999::/:/usr/sbin/nologin\n"
 layer pad gnu "@pad:6291456="  # 6 MiB of random bytes: gzip cannot shrink them
+layer node gnu "etc/passwd=root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/bash\n"
 
 # tag user layers... | expected verdict with the built-in policy
 cases=(
@@ -173,7 +174,48 @@ out="$("$bin" check -o json --allow-registry "$reg" --insecure-registry "$reg" -
        --image "$reg/names/app:1" 2>"$work/err")"
 expect_eq "check --image" "$(jq -r '[.results[] | .allowed] | join(" ")' <<<"$out")" "false true"
 
-# --- 5. serve ------------------------------------------------------------------------------
+# --- 5. Dockerfiles: a USER the Dockerfile does not create comes from its base's /etc/passwd --
+# SEMANTICS.md rule 4 (Dockerfiles): "a name it does not create comes from the base image's
+# passwd (with --resolve-images), else it is unknown" -- whatever the base's own config User is.
+image node-base "" node app_files   # like node:20: config User empty, node:x:1000 in its passwd
+image toor-base "" toor             # toor:x:0 in its passwd
+dockerfile_case() {  # NAME TEXT: writes $work/NAME/Dockerfile
+  mkdir -p "$work/$1" && printf '%b' "$2" >"$work/$1/Dockerfile"
+}
+dockerfile_case df-node "FROM $reg/names/node-base:1\nUSER node\n"
+dockerfile_case df-toor "FROM $reg/names/toor-base:1\nUSER toor\n"
+dockerfile_case df-ghost "FROM $reg/names/node-base:1\nUSER ghost\n"
+dockerfile_case df-chain "FROM $reg/names/node-base:1 AS base\nRUN true\nFROM base\nUSER node:node\n"
+dockerfile_case df-created "FROM $reg/names/toor-base:1 AS base\nRUN useradd -u 2000 toor\nFROM base\nUSER toor\n"
+dockerfile_case df-sideways "FROM $reg/names/toor-base:1 AS build\nRUN useradd -u 2000 toor\nFROM $reg/names/toor-base:1\nUSER toor\n"
+closed=$(free_port)  # nothing listens there
+dockerfile_case df-unreachable "FROM 127.0.0.1:$closed/names/node-base:1\nUSER node\n"
+dfcheck() {  # NAME [FLAGS...]: "allow" or "deny RULES", then the messages
+  local name=$1; shift
+  "$bin" check -o json "$@" "$work/$name/Dockerfile" 2>"$work/err" |
+    jq -r '.results[0] | "\(if .allowed then "allow" else "deny " + ([.violations[].rule]|unique|join(",")) end)\t\([.violations[].message, .warnings[].message] | join(" | "))"'
+}
+resolve=(--resolve-images --allow-registry "$reg" --insecure-registry "$reg")
+for c in "df-node|allow" "df-toor|deny rootUser" "df-ghost|deny unknownUser" "df-chain|allow" \
+         "df-created|allow" "df-sideways|deny rootUser"; do
+  IFS='|' read -r name verdict <<<"$c"
+  got="$(dfcheck "$name" "${resolve[@]}")"
+  expect_eq "dockerfile $name: verdict" "${got%%$'\t'*}" "$verdict"
+done
+expect_contains "dockerfile df-toor: where the uid came from" "$(dfcheck df-toor "${resolve[@]}")" \
+  "from the /etc/passwd of base image $reg/names/toor-base:1 (registry $reg; uid 0 in its /etc/passwd)"
+expect_contains "dockerfile df-ghost: reason names the base" "$(dfcheck df-ghost "${resolve[@]}")" \
+  "its uid comes from the /etc/passwd of base image $reg/names/node-base:1 (registry $reg): USER ghost is not in the image's /etc/passwd"
+got="$(dfcheck df-unreachable --resolve-images --allow-registry "127.0.0.1:$closed" --insecure-registry "127.0.0.1:$closed" \
+       --registry-timeout 5s)"
+expect_eq "dockerfile df-unreachable: verdict" "${got%%$'\t'*}" "deny unknownUser"
+expect_contains "dockerfile df-unreachable: reason" "$got" \
+  "base image 127.0.0.1:$closed/names/node-base:1, which was not read (registry 127.0.0.1:$closed: "
+got="$(dfcheck df-node)"  # no --resolve-images: the base's passwd is not read
+expect_eq "dockerfile df-node offline: verdict" "${got%%$'\t'*}" "deny unknownUser"
+expect_contains "dockerfile df-node offline: reason" "$got" "which was not read (no image facts; registry lookups are off)"
+
+# --- 6. serve ------------------------------------------------------------------------------
 (cd "$work" && openssl req -x509 -newkey rsa:2048 -nodes -keyout srv.key -out srv.pem -days 2 -subj /CN=localhost \
    -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1) || fail "serving certificate"
 serve_port=$(free_port)
@@ -198,7 +240,7 @@ done
 expect_eq "serve: verdicts" "$got" "$want"
 expect_contains "serve: ghost reason" "$(jq -r .response.status.message <<<"$ghost_reply")" "USER ghost is not in the image's /etc/passwd"
 
-# --- 6. the cost of resolving, for images shaped like common ones (printed, not asserted) ----
+# --- 7. the cost of resolving, for images shaped like common ones (printed, not asserted) ----
 if [ -n "$bench" ]; then
   mib=1048576
   layer base28 gnu "etc/passwd=${std}" "@pad:$((28 * mib))="      # a debian/ubuntu-sized base
