@@ -362,6 +362,63 @@ TEST_CASE("RegistryClient: named users through the image's /etc/passwd") {
   CHECK(off.value().users[0].passwd_note.empty());
 }
 
+// /etc/passwd as a link, followed as extraction leaves it and the runtime opens it: a symlink
+// inside the root (securejoin: ".." stops at the root), in the merged view of every layer; a
+// hard link to its target as it stood when the link was extracted (same layer, then lower).
+TEST_CASE("RegistryClient: an /etc/passwd that is a link is followed") {
+  const std::string app1000 = "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/:/bin/sh\n";
+  const std::string app0 = "app:x:0:0::/:/bin/sh\n";
+  Rig rig;
+  rig.settings.resolve_names = true;
+  auto uid_of = [&](const std::string& repo, std::vector<std::string> layers) {
+    rig.registry.AddImage(repo, "1", "app", std::move(layers));
+    auto r = rig.Fetch(repo, "1");
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    return r.value().users[0];
+  };
+  const std::string lib = GzipTarWith("usr/lib/passwd", app1000);
+  // Relative, absolute, and escaping the root (stays inside it).
+  for (const char* target : {"../usr/lib/passwd", "/usr/lib/passwd", "../../../../usr/lib/passwd", "/../usr/./lib/passwd"}) {
+    CAPTURE(target);
+    const std::string repo = std::string("team/sym") + std::to_string(std::string(target).size());
+    const PlatformUser u = uid_of(repo, {lib, GzipTarEntries({{"etc/passwd", "", '2', target}})});
+    CHECK(u.name_uid == std::optional<int64_t>(1000));
+  }
+  // The symlink's target is the merged view's: an upper layer's copy wins.
+  CHECK(uid_of("team/sym-upper", {GzipTarEntries({{"etc/passwd", "", '2', "/usr/lib/passwd"}}), lib,
+                                  GzipTarWith("usr/lib/passwd", app0)}).name_uid == std::optional<int64_t>(0));
+  // Dangling, a loop, a whiteout of the target: unknown, with the reason.
+  const PlatformUser dangling = uid_of("team/dangling", {GzipTarEntries({{"etc/passwd", "", '2', "/nowhere"}})});
+  CHECK_FALSE(dangling.name_uid.has_value());
+  CHECK(dangling.passwd_note == "its /etc/passwd is a link to /nowhere, which the image does not have; the container would not start");
+  const PlatformUser loop = uid_of("team/loop", {GzipTarEntries({{"etc/passwd", "", '2', "passwd2"}, {"etc/passwd2", "", '2', "/etc/passwd"}})});
+  CHECK_FALSE(loop.name_uid.has_value());
+  CHECK(Has(loop.passwd_note, "more than 8 links to follow"));
+  CHECK(uid_of("team/sym-wh", {lib, GzipTarEntries({{"etc/passwd", "", '2', "/usr/lib/passwd"}, {"usr/lib/.wh.passwd", "", '0', ""}})})
+            .passwd_note == "its /etc/passwd is a link to /usr/lib/passwd, which the image does not have; the container would not start");
+  // A symlink in place of a directory on the way is not followed: unknown.
+  const PlatformUser dir = uid_of("team/dirlink", {lib, GzipTarEntries({{"etc/passwd", "", '2', "/lib2/passwd"}, {"lib2", "", '2', "usr/lib"}})});
+  CHECK_FALSE(dir.name_uid.has_value());
+  CHECK(Has(dir.passwd_note, "/lib2 (on the way to /lib2/passwd) is a link"));
+  // A hard link in the same layer: its target's content when the link was extracted, not a
+  // later copy of the target.
+  CHECK(uid_of("team/hard", {GzipTarEntries({{"usr/lib/passwd", app1000, '0', ""}, {"etc/passwd", "", '1', "usr/lib/passwd"},
+                                             {"usr/lib/passwd", app0, '0', ""}})})
+            .name_uid == std::optional<int64_t>(1000));
+  // A hard link to a lower layer's file, and to a hard link.
+  CHECK(uid_of("team/hard-lower", {GzipTarWith("usr/lib/passwd", app0), GzipTarEntries({{"etc/passwd", "", '1', "./usr/lib/passwd"}})})
+            .name_uid == std::optional<int64_t>(0));
+  CHECK(uid_of("team/hard-chain", {GzipTarEntries({{"a", app0, '0', ""}, {"b", "", '1', "a"}, {"a", app1000, '0', ""}}),
+                                   GzipTarEntries({{"etc/passwd", "", '1', "b"}})})
+            .name_uid == std::optional<int64_t>(0));
+  // A hard link whose target this layer deleted before it: the image cannot be extracted.
+  CHECK(Has(uid_of("team/hard-gone", {lib, GzipTarEntries({{"usr/lib/.wh.passwd", "", '0', ""}, {"etc/passwd", "", '1', "usr/lib/passwd"}})})
+                .passwd_note, "is a link to /usr/lib/passwd, which the image does not have"));
+  // A hard link to a symlink: tools differ, so not known.
+  CHECK(Has(uid_of("team/hard-sym", {lib, GzipTarEntries({{"s", "", '2', "usr/lib/passwd"}, {"etc/passwd", "", '1', "s"}})})
+                .passwd_note, "a hard link to a symlink"));
+}
+
 // A Dockerfile's `FROM node:20` + `USER node`: the name is looked up in the base's passwd
 // whatever its config's User says (issue 18, item 4).
 TEST_CASE("RegistryClient: a user name asked for, looked up in the image's /etc/passwd") {

@@ -4,9 +4,13 @@
 // and only a layer whose digest matches is believed. The byte cap counts compressed bytes over
 // all layers read; past it the name stays unresolved, which the policy takes as an unknown user
 // (fail closed), as it does every other reason the uid is not found (the note says which).
+// An /etc/passwd that is a link is followed as extraction and the runtime would: a symlink
+// inside the root, a hard link to its target as it stood; a bounded number of hops.
 #include <algorithm>
 #include <future>
 #include <memory>
+#include <optional>
+#include <utility>
 
 #include "policy/utf8.h"
 #include "server/registry/layer_passwd.h"
@@ -40,28 +44,37 @@ void FromPasswd(std::string_view passwd, const std::string& name, PlatformUser* 
   }
 }
 
-enum class LayerVerdict { kFound, kHidden, kAbsent, kGiveUp };
+// What one layer leaves at the path looked for.
+struct LayerScan {
+  enum class Kind { kFound, kHidden, kAbsent, kSymlink, kHardlink, kGiveUp };
+  Kind kind = Kind::kAbsent;
+  std::string text;    // kFound: the file; kSymlink, kHardlink: the link's target
+  uint64_t entry = 0;  // kHardlink: the link's entry in the layer
+  std::string note;    // kGiveUp: why
+};
 
-// Streams one layer. On kFound `passwd` holds the file; on kGiveUp `note` says why.
-LayerVerdict ScanLayer(RegistrySession& session, const std::string& repository, const Descriptor& layer,
-                       uint64_t budget, uint64_t cap, std::string* passwd, std::string* note,
-                       uint64_t* used) {
+// Streams one layer, looking for `path` (in the entries before `stop_at_entry` when given).
+LayerScan ScanLayer(RegistrySession& session, const std::string& repository, const Descriptor& layer,
+                    const std::string& path, std::optional<uint64_t> stop_at_entry, uint64_t budget,
+                    uint64_t cap, uint64_t* used) {
+  LayerScan out;
+  out.kind = LayerScan::Kind::kGiveUp;
   const auto compression = LayerCompression(layer.media_type);
   if (!compression) {
-    *note = "its /etc/passwd was not read: layer type " + CutUtf8(layer.media_type, 80) + " is not supported";
-    return LayerVerdict::kGiveUp;
+    out.note = "its /etc/passwd was not read: layer type " + CutUtf8(layer.media_type, 80) + " is not supported";
+    return out;
   }
   if (!IsSha256Digest(layer.digest)) {
-    *note = "its /etc/passwd was not read: a layer digest is not sha256";
-    return LayerVerdict::kGiveUp;
+    out.note = "its /etc/passwd was not read: a layer digest is not sha256";
+    return out;
   }
   if (layer.size > static_cast<int64_t>(budget)) {
-    *note = CapNote(cap);
-    return LayerVerdict::kGiveUp;
+    out.note = CapNote(cap);
+    return out;
   }
   // The scanner may answer early, but the whole layer is read so its digest can be checked.
   // Inflated bytes are bounded too (gzip bombs): 16 times the cap, at least 16 MiB.
-  PasswdLayerScanner scanner(*compression, std::max<uint64_t>(cap * 16, uint64_t{16} << 20));
+  PasswdLayerScanner scanner(*compression, std::max<uint64_t>(cap * 16, uint64_t{16} << 20), path, stop_at_entry);
   Sha256 hash;
   uint64_t bytes = 0;
   auto on_body = [&](std::string_view chunk) {
@@ -73,51 +86,100 @@ LayerVerdict ScanLayer(RegistrySession& session, const std::string& repository, 
   auto r = session.Get("/v2/" + repository + "/blobs/" + layer.digest, "", budget, on_body);
   *used += bytes;
   if (!r.ok()) {
-    *note = r.error().kind == LookupError::Kind::kTooLarge
-                ? CapNote(cap)
-                : "its /etc/passwd was not read: " + r.error().message;
-    return LayerVerdict::kGiveUp;
+    out.note = r.error().kind == LookupError::Kind::kTooLarge
+                   ? CapNote(cap)
+                   : "its /etc/passwd was not read: " + r.error().message;
+    return out;
   }
   if (hash.Digest() != layer.digest) {
-    *note = "its /etc/passwd was not read: a layer does not match its digest";
-    return LayerVerdict::kGiveUp;
+    out.note = "its /etc/passwd was not read: a layer does not match its digest";
+    return out;
   }
   scanner.Finish();
   switch (scanner.state()) {
     case PasswdLayerScanner::State::kFound:
-      *passwd = scanner.passwd();
-      return LayerVerdict::kFound;
+      return {LayerScan::Kind::kFound, scanner.passwd(), 0, ""};
     case PasswdLayerScanner::State::kHidden:
-      return LayerVerdict::kHidden;
+      return {LayerScan::Kind::kHidden, "", 0, ""};
     case PasswdLayerScanner::State::kAbsent:
-      return LayerVerdict::kAbsent;
+      return {LayerScan::Kind::kAbsent, "", 0, ""};
+    case PasswdLayerScanner::State::kSymlink:
+      return {LayerScan::Kind::kSymlink, scanner.link_target(), 0, ""};
+    case PasswdLayerScanner::State::kHardlink:
+      return {LayerScan::Kind::kHardlink, scanner.link_target(), scanner.link_entry(), ""};
     default:
-      *note = "its /etc/passwd was not read: " + scanner.error();
-      return LayerVerdict::kGiveUp;
+      out.note = "its /etc/passwd was not read: " + scanner.error();
+      return out;
   }
 }
 
-// Walks the layers top first to the /etc/passwd extraction would leave.
+// Links followed from /etc/passwd before giving up (a loop, or a chain made to cost bytes).
+constexpr int kMaxLinkHops = 8;
+
+// Where a symlink at `path` leads, inside the root (never above it: ".." stops at the root,
+// an absolute target starts from it), as containerd's securejoin resolves it.
+std::string SymlinkTarget(const std::string& path, const std::string& target) {
+  if (target.starts_with('/')) return CleanLayerPath(target);
+  const size_t slash = path.rfind('/');
+  return CleanLayerPath((slash == std::string::npos ? "" : path.substr(0, slash + 1)) + target);
+}
+
+PasswdRead GiveUp(std::string note) { return PasswdRead{PasswdRead::Kind::kGiveUp, "", std::move(note)}; }
+
+// Walks the layers top first to the /etc/passwd extraction would leave, following links at
+// the path: a symlink's target from the top again (the runtime opens the merged view's file),
+// a hard link's target as the link's own layer left it before the link (that layer, then the
+// lower ones). At most kMaxLinkHops links, within one byte cap over every layer read.
 PasswdRead WalkLayers(RegistrySession& session, const std::string& repository,
                       const std::vector<Descriptor>& layers, uint64_t byte_cap) {
   uint64_t used = 0;
-  for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
-    PasswdRead read;
+  std::string path = "etc/passwd";
+  std::optional<uint64_t> stop;  // for the next layer scanned: a hard link's entry in it
+  int hops = 0;
+  bool via_hard_link = false;  // `path` is a hard link's target
+  for (size_t i = layers.size(); i > 0;) {
+    --i;
     const uint64_t budget = byte_cap > used ? byte_cap - used : 0;
-    switch (ScanLayer(session, repository, *it, budget, byte_cap, &read.text, &read.note, &used)) {
-      case LayerVerdict::kFound:
-        read.kind = PasswdRead::Kind::kFound;
-        return read;
-      case LayerVerdict::kHidden:
-        return PasswdRead{};
-      case LayerVerdict::kGiveUp:
-        read.kind = PasswdRead::Kind::kGiveUp;
-        return read;
-      case LayerVerdict::kAbsent:
+    LayerScan scan = ScanLayer(session, repository, layers[i], path, std::exchange(stop, std::nullopt),
+                               budget, byte_cap, &used);
+    switch (scan.kind) {
+      case LayerScan::Kind::kFound:
+        return PasswdRead{PasswdRead::Kind::kFound, std::move(scan.text), ""};
+      case LayerScan::Kind::kAbsent:
+        continue;
+      case LayerScan::Kind::kGiveUp:
+        return GiveUp(std::move(scan.note));
+      case LayerScan::Kind::kHidden:
+        i = 0;  // nothing below counts
+        continue;
+      case LayerScan::Kind::kSymlink:
+      case LayerScan::Kind::kHardlink:
         break;
     }
+    if (++hops > kMaxLinkHops) {
+      return GiveUp("its /etc/passwd was not read: more than " + std::to_string(kMaxLinkHops) +
+                    " links to follow from it");
+    }
+    if (scan.kind == LayerScan::Kind::kSymlink && via_hard_link) {
+      // GNU tar links the symlink itself (resolved from /etc), containerd the file it leads to.
+      return GiveUp("its /etc/passwd was not read: it is a hard link to a symlink (/" + CutUtf8(path, 200) +
+                    "), which extraction tools resolve differently");
+    }
+    via_hard_link = scan.kind == LayerScan::Kind::kHardlink;
+    if (scan.kind == LayerScan::Kind::kSymlink) {
+      path = SymlinkTarget(path, scan.text);
+      i = layers.size();  // the merged view: from the top again
+    } else {
+      // The same inode as the target when the link was extracted (a hard link to a hard link
+      // the same way, in the layer that made it).
+      path = std::move(scan.text);
+      stop = scan.entry;
+      ++i;  // this layer again, up to the link
+    }
   }
-  return PasswdRead{};
+  if (path == "etc/passwd") return PasswdRead{};
+  return GiveUp("its /etc/passwd is a link to /" + CutUtf8(path, 200) +
+                ", which the image does not have; the container would not start");
 }
 
 // The cache key of one image's walk: where it is, which layers, which cap.
