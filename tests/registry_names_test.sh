@@ -60,7 +60,8 @@ oci="$work/oci"
 umoci init --layout "$oci" >/dev/null
 umoci new --image "$oci:empty" >/dev/null
 # layer NAME FORMAT then PATH=CONTENT... : an uncompressed tar with the files in that order
-# (FORMAT gnu, pax or ustar; CONTENT may hold \n). PATH "@pad:N" is N bytes of random data.
+# (FORMAT gnu, pax or ustar; CONTENT may hold \n). PATH "@pad:N" is N bytes of random data;
+# "sym:PATH=TARGET" and "hard:PATH=TARGET" are a symbolic and a hard link.
 layer() {
   python3 - "$work/$1.tar" "$2" "${@:3}" <<'PY'
 import io, os, sys, tarfile
@@ -69,6 +70,13 @@ formats = {"gnu": tarfile.GNU_FORMAT, "pax": tarfile.PAX_FORMAT, "ustar": tarfil
 with tarfile.open(out, "w", format=formats[fmt]) as t:
     for spec in files:
         path, content = spec.split("=", 1)
+        if path.startswith(("sym:", "hard:")):  # a symbolic or hard link PATH to CONTENT
+            kind, path = path.split(":", 1)
+            info = tarfile.TarInfo(path)
+            info.type = tarfile.SYMTYPE if kind == "sym" else tarfile.LNKTYPE
+            info.linkname, info.mode = content, 0o777 if kind == "sym" else 0o644
+            t.addfile(info)
+            continue
         if path.startswith("@pad:"):
             data, path = os.urandom(int(path[5:])), "srv/padding.bin"
         else:
@@ -110,6 +118,16 @@ layer spaced gnu "etc/passwd=app:x: 1000:1000::/:/bin/sh\n"
 layer useradd gnu "etc/passwd=root:x:0:0::/root:/bin/sh\nsvc:x:999:999::/:/usr/sbin/nologin\n"
 layer pad gnu "@pad:6291456="  # 6 MiB of random bytes: gzip cannot shrink them
 layer node gnu "etc/passwd=root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/bash\n"
+layer lib gnu "usr/lib/passwd=root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/:/bin/sh\n"
+layer lib0 gnu "usr/lib/passwd=app:x:0:0::/:/bin/sh\n"
+layer sym_rel gnu "sym:etc/passwd=../usr/lib/passwd"
+layer sym_abs gnu "sym:etc/passwd=/usr/lib/passwd"
+layer sym_escape pax "sym:etc/passwd=../../../../../usr/lib/passwd"
+layer sym_dangling gnu "sym:etc/passwd=/nowhere/passwd"
+layer sym_loop gnu "sym:etc/passwd=passwd2" "sym:etc/passwd2=/etc/passwd"
+layer hard_same gnu "usr/lib/passwd=app:x:1000:1000::/:/bin/sh\n" "hard:etc/passwd=usr/lib/passwd" \
+  "usr/lib/passwd=app:x:0:0::/:/bin/sh\n"
+layer hard_lower gnu "hard:etc/passwd=usr/lib/passwd"
 
 # tag user layers... | expected verdict with the built-in policy
 cases=(
@@ -131,6 +149,16 @@ cases=(
   "useradd|svc|std useradd app_files|allow"
   "padded|app|std pad|allow"
   "root-numeric|0|std|deny rootUser"
+  # /etc/passwd as a link: what the runtime opens (a symlink resolved inside the root, in the
+  # merged layers; a hard link to its target as extraction made it); not resolvable: unknown.
+  "sym-rel|app|lib sym_rel|allow"
+  "sym-abs-root|app|lib0 sym_abs|deny rootUser"
+  "sym-upper|app|sym_abs lib lib0|deny rootUser"
+  "sym-escape|app|lib sym_escape|allow"
+  "sym-dangling|app|std sym_dangling|deny unknownUser"
+  "sym-loop|app|sym_loop|deny unknownUser"
+  "hard-same|app|hard_same|allow"
+  "hard-lower|app|lib0 hard_lower|deny rootUser"
 )
 for c in "${cases[@]}"; do
   IFS='|' read -r tag user layers _ <<<"$c"
@@ -153,6 +181,8 @@ expect_contains "toor: uid 0 named" "$(message_of toor)" 'has USER "toor" (regis
 expect_contains "ghost: reason" "$(message_of ghost)" "USER ghost is not in the image's /etc/passwd; the container would not start"
 expect_contains "nopasswd: reason" "$(message_of nopasswd)" "the image has no /etc/passwd"
 expect_contains "whiteout: reason" "$(message_of whiteout)" "the image has no /etc/passwd"
+expect_contains "sym-dangling: reason" "$(message_of sym-dangling)" "its /etc/passwd is a link to /nowhere/passwd, which the image does not have"
+expect_contains "sym-loop: reason" "$(message_of sym-loop)" "more than 8 links to follow"
 expect_eq "no warnings: nothing assumed" "$(jq '[.results[].warnings[]] | length' <<<"$out")" 0
 
 # --- 2. the byte cap: a padding layer above /etc/passwd makes the name unknown -------------
