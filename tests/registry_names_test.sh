@@ -241,6 +241,15 @@ got="$(dfcheck df-unreachable --resolve-images --allow-registry "127.0.0.1:$clos
 expect_eq "dockerfile df-unreachable: verdict" "${got%%$'\t'*}" "deny unknownUser"
 expect_contains "dockerfile df-unreachable: reason" "$got" \
   "base image 127.0.0.1:$closed/names/node-base:1, which was not read (registry 127.0.0.1:$closed: "
+# Several names asked of one base in one check: one layer walk (each layer fetched once).
+dockerfile_case df-node2 "FROM $reg/names/node-base:1\nUSER node:node\n"
+: >"$work/registry.log"
+"$bin" check -o json "${resolve[@]}" "$work/df-node/Dockerfile" "$work/df-ghost/Dockerfile" \
+  "$work/df-node2/Dockerfile" >"$work/three.json" 2>"$work/err"
+expect_eq "dockerfiles sharing a base: verdicts" "$(jq -r '[.results[] | .allowed] | join(" ")' "$work/three.json")" "true false true"
+layer_gets=$(grep -acF '"GET /v2/names/node-base/blobs/' "$work/registry.log")
+manifest="$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$reg/v2/names/node-base/manifests/1")"
+expect_eq "dockerfiles sharing a base: each layer fetched once" "$layer_gets" "$(jq '.layers | length' <<<"$manifest")"
 got="$(dfcheck df-node)"  # no --resolve-images: the base's passwd is not read
 expect_eq "dockerfile df-node offline: verdict" "${got%%$'\t'*}" "deny unknownUser"
 expect_contains "dockerfile df-node offline: reason" "$got" "which was not read (no image facts; registry lookups are off)"
