@@ -299,7 +299,7 @@ ResolvedImages ImageResolver::Resolve(const std::vector<std::string>& images,
   call.settings = LookupSettings{call.limits.get(),
                                  options_.platforms.empty() ? policy.node_platforms : options_.platforms,
                                  policy.named_users == policy::NamedUsers::kResolve,
-                                 options_.layer_byte_cap, options_.max_document};
+                                 options_.layer_byte_cap, options_.max_document, ""};
   call.fingerprint = call.settings.resolve_names ? "|names" : "|";
   for (const Platform& p : call.settings.platforms) call.fingerprint += "|" + p.String();
   call.fetch_deadline = std::max(deadline, call.start + options_.background_budget);
