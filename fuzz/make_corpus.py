@@ -93,6 +93,8 @@ def tar_bytes(entries):
             info.type = kind
             if kind == tarfile.SYMTYPE:
                 info.linkname = "../passwd.real"
+            elif kind == tarfile.LNKTYPE:
+                info.linkname = "./usr/lib/passwd"
             info.size = len(data) if kind == tarfile.REGTYPE else 0
             tar.addfile(info, io.BytesIO(data) if kind == tarfile.REGTYPE else None)
     # Keep committed seeds small: tarfile pads to 10 KiB; keep the entries and the end marker.
@@ -108,6 +110,8 @@ def layer_passwd():
               "whiteout": [("etc/.wh.passwd", b"", tarfile.REGTYPE)],
               "opaque": [("etc/.wh..wh..opq", b"", tarfile.REGTYPE)],
               "link": [("etc/passwd", b"", tarfile.SYMTYPE)],
+              "hardlink": [("usr/lib/passwd", passwd, tarfile.REGTYPE), ("etc/passwd", b"", tarfile.LNKTYPE),
+                           ("usr/lib/passwd", b"app:x:0:0::/:\n", tarfile.REGTYPE)],
               "absent": [("usr/bin/true", b"\x7fELF", tarfile.REGTYPE)]}
     for name, entries in layers.items():
         tar = tar_bytes(entries)
@@ -116,6 +120,9 @@ def layer_passwd():
         write("layer_passwd_fuzz", name + "-raw", b"\x02\x3f" + tar)
         write("layer_passwd_fuzz", name + "-zraw", b"\x04\x3f" + tar)
     write("layer_passwd_fuzz", "passwd-only", b"\x00\x00app\n" + passwd)
+    # First byte 25: a plain tar read for usr/lib/passwd before entry 1 (a hard link's target
+    # as the layer left it when the link was extracted).
+    write("layer_passwd_fuzz", "hardlink-target", b"\x19\x07" + tar_bytes(layers["hardlink"]))
 
 
 def manifest_reader():

@@ -56,6 +56,13 @@ class ImageFacts {
   virtual ~ImageFacts() = default;
   // The fact for an image reference as written, or nullopt when nothing is known about it.
   virtual std::optional<ImageFact> Find(std::string_view image) const = 0;
+  // What the image's /etc/passwd says about user `name` (a Dockerfile's USER the Dockerfile does
+  // not create, looked up in its base image): a fact whose `user` is `name`, with `name_uid` or
+  // `name_note` (per platform for a multi-platform image); nullopt when it was not looked up.
+  virtual std::optional<ImageFact> FindUserName(std::string_view /*image*/,
+                                                std::string_view /*name*/) const {
+    return std::nullopt;
+  }
 };
 
 // No facts at all: every image user not fixed by the spec or an override is unknown.
@@ -68,14 +75,31 @@ class NoImageFacts final : public ImageFacts {
 class ImageFactMap final : public ImageFacts {
  public:
   void Set(std::string image, ImageFact fact) { facts_[std::move(image)] = std::move(fact); }
+  void SetUserName(std::string_view image, std::string_view name, ImageFact fact) {
+    names_[NameKey(image, name)] = std::move(fact);
+  }
   std::optional<ImageFact> Find(std::string_view image) const override {
     auto it = facts_.find(std::string(image));
     if (it == facts_.end()) return std::nullopt;
     return it->second;
   }
+  std::optional<ImageFact> FindUserName(std::string_view image, std::string_view name) const override {
+    auto it = names_.find(NameKey(image, name));
+    if (it == names_.end()) return std::nullopt;
+    return it->second;
+  }
 
  private:
+  // A NUL cannot appear in an image reference, so the pair maps to one key.
+  static std::string NameKey(std::string_view image, std::string_view name) {
+    std::string key(image);
+    key += '\0';
+    key += name;
+    return key;
+  }
+
   std::unordered_map<std::string, ImageFact> facts_;
+  std::unordered_map<std::string, ImageFact> names_;  // image NUL name
 };
 
 }  // namespace rootgate::policy

@@ -60,7 +60,8 @@ oci="$work/oci"
 umoci init --layout "$oci" >/dev/null
 umoci new --image "$oci:empty" >/dev/null
 # layer NAME FORMAT then PATH=CONTENT... : an uncompressed tar with the files in that order
-# (FORMAT gnu, pax or ustar; CONTENT may hold \n). PATH "@pad:N" is N bytes of random data.
+# (FORMAT gnu, pax or ustar; CONTENT may hold \n). PATH "@pad:N" is N bytes of random data;
+# "sym:PATH=TARGET" and "hard:PATH=TARGET" are a symbolic and a hard link.
 layer() {
   python3 - "$work/$1.tar" "$2" "${@:3}" <<'PY'
 import io, os, sys, tarfile
@@ -69,6 +70,13 @@ formats = {"gnu": tarfile.GNU_FORMAT, "pax": tarfile.PAX_FORMAT, "ustar": tarfil
 with tarfile.open(out, "w", format=formats[fmt]) as t:
     for spec in files:
         path, content = spec.split("=", 1)
+        if path.startswith(("sym:", "hard:")):  # a symbolic or hard link PATH to CONTENT
+            kind, path = path.split(":", 1)
+            info = tarfile.TarInfo(path)
+            info.type = tarfile.SYMTYPE if kind == "sym" else tarfile.LNKTYPE
+            info.linkname, info.mode = content, 0o777 if kind == "sym" else 0o644
+            t.addfile(info)
+            continue
         if path.startswith("@pad:"):
             data, path = os.urandom(int(path[5:])), "srv/padding.bin"
         else:
@@ -109,6 +117,17 @@ layer nonint gnu "etc/passwd=app:x:1e3:1000::/:/bin/sh\n"
 layer spaced gnu "etc/passwd=app:x: 1000:1000::/:/bin/sh\n"
 layer useradd gnu "etc/passwd=root:x:0:0::/root:/bin/sh\nsvc:x:999:999::/:/usr/sbin/nologin\n"
 layer pad gnu "@pad:6291456="  # 6 MiB of random bytes: gzip cannot shrink them
+layer node gnu "etc/passwd=root:x:0:0:root:/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/bash\n"
+layer lib gnu "usr/lib/passwd=root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/:/bin/sh\n"
+layer lib0 gnu "usr/lib/passwd=app:x:0:0::/:/bin/sh\n"
+layer sym_rel gnu "sym:etc/passwd=../usr/lib/passwd"
+layer sym_abs gnu "sym:etc/passwd=/usr/lib/passwd"
+layer sym_escape pax "sym:etc/passwd=../../../../../usr/lib/passwd"
+layer sym_dangling gnu "sym:etc/passwd=/nowhere/passwd"
+layer sym_loop gnu "sym:etc/passwd=passwd2" "sym:etc/passwd2=/etc/passwd"
+layer hard_same gnu "usr/lib/passwd=app:x:1000:1000::/:/bin/sh\n" "hard:etc/passwd=usr/lib/passwd" \
+  "usr/lib/passwd=app:x:0:0::/:/bin/sh\n"
+layer hard_lower gnu "hard:etc/passwd=usr/lib/passwd"
 
 # tag user layers... | expected verdict with the built-in policy
 cases=(
@@ -130,6 +149,16 @@ cases=(
   "useradd|svc|std useradd app_files|allow"
   "padded|app|std pad|allow"
   "root-numeric|0|std|deny rootUser"
+  # /etc/passwd as a link: what the runtime opens (a symlink resolved inside the root, in the
+  # merged layers; a hard link to its target as extraction made it); not resolvable: unknown.
+  "sym-rel|app|lib sym_rel|allow"
+  "sym-abs-root|app|lib0 sym_abs|deny rootUser"
+  "sym-upper|app|sym_abs lib lib0|deny rootUser"
+  "sym-escape|app|lib sym_escape|allow"
+  "sym-dangling|app|std sym_dangling|deny unknownUser"
+  "sym-loop|app|sym_loop|deny unknownUser"
+  "hard-same|app|hard_same|allow"
+  "hard-lower|app|lib0 hard_lower|deny rootUser"
 )
 for c in "${cases[@]}"; do
   IFS='|' read -r tag user layers _ <<<"$c"
@@ -152,6 +181,8 @@ expect_contains "toor: uid 0 named" "$(message_of toor)" 'has USER "toor" (regis
 expect_contains "ghost: reason" "$(message_of ghost)" "USER ghost is not in the image's /etc/passwd; the container would not start"
 expect_contains "nopasswd: reason" "$(message_of nopasswd)" "the image has no /etc/passwd"
 expect_contains "whiteout: reason" "$(message_of whiteout)" "the image has no /etc/passwd"
+expect_contains "sym-dangling: reason" "$(message_of sym-dangling)" "its /etc/passwd is a link to /nowhere/passwd, which the image does not have"
+expect_contains "sym-loop: reason" "$(message_of sym-loop)" "more than 8 links to follow"
 expect_eq "no warnings: nothing assumed" "$(jq '[.results[].warnings[]] | length' <<<"$out")" 0
 
 # --- 2. the byte cap: a padding layer above /etc/passwd makes the name unknown -------------
@@ -173,7 +204,57 @@ out="$("$bin" check -o json --allow-registry "$reg" --insecure-registry "$reg" -
        --image "$reg/names/app:1" 2>"$work/err")"
 expect_eq "check --image" "$(jq -r '[.results[] | .allowed] | join(" ")' <<<"$out")" "false true"
 
-# --- 5. serve ------------------------------------------------------------------------------
+# --- 5. Dockerfiles: a USER the Dockerfile does not create comes from its base's /etc/passwd --
+# SEMANTICS.md rule 4 (Dockerfiles): "a name it does not create comes from the base image's
+# passwd (with --resolve-images), else it is unknown" -- whatever the base's own config User is.
+image node-base "" node app_files   # like node:20: config User empty, node:x:1000 in its passwd
+image toor-base "" toor             # toor:x:0 in its passwd
+dockerfile_case() {  # NAME TEXT: writes $work/NAME/Dockerfile
+  mkdir -p "$work/$1" && printf '%b' "$2" >"$work/$1/Dockerfile"
+}
+dockerfile_case df-node "FROM $reg/names/node-base:1\nUSER node\n"
+dockerfile_case df-toor "FROM $reg/names/toor-base:1\nUSER toor\n"
+dockerfile_case df-ghost "FROM $reg/names/node-base:1\nUSER ghost\n"
+dockerfile_case df-chain "FROM $reg/names/node-base:1 AS base\nRUN true\nFROM base\nUSER node:node\n"
+dockerfile_case df-created "FROM $reg/names/toor-base:1 AS base\nRUN useradd -u 2000 toor\nFROM base\nUSER toor\n"
+dockerfile_case df-sideways "FROM $reg/names/toor-base:1 AS build\nRUN useradd -u 2000 toor\nFROM $reg/names/toor-base:1\nUSER toor\n"
+closed=$(free_port)  # nothing listens there
+dockerfile_case df-unreachable "FROM 127.0.0.1:$closed/names/node-base:1\nUSER node\n"
+dfcheck() {  # NAME [FLAGS...]: "allow" or "deny RULES", then the messages
+  local name=$1; shift
+  "$bin" check -o json "$@" "$work/$name/Dockerfile" 2>"$work/err" |
+    jq -r '.results[0] | "\(if .allowed then "allow" else "deny " + ([.violations[].rule]|unique|join(",")) end)\t\([.violations[].message, .warnings[].message] | join(" | "))"'
+}
+resolve=(--resolve-images --allow-registry "$reg" --insecure-registry "$reg")
+for c in "df-node|allow" "df-toor|deny rootUser" "df-ghost|deny unknownUser" "df-chain|allow" \
+         "df-created|allow" "df-sideways|deny rootUser"; do
+  IFS='|' read -r name verdict <<<"$c"
+  got="$(dfcheck "$name" "${resolve[@]}")"
+  expect_eq "dockerfile $name: verdict" "${got%%$'\t'*}" "$verdict"
+done
+expect_contains "dockerfile df-toor: where the uid came from" "$(dfcheck df-toor "${resolve[@]}")" \
+  "from the /etc/passwd of base image $reg/names/toor-base:1 (registry $reg; uid 0 in its /etc/passwd)"
+expect_contains "dockerfile df-ghost: reason names the base" "$(dfcheck df-ghost "${resolve[@]}")" \
+  "its uid comes from the /etc/passwd of base image $reg/names/node-base:1 (registry $reg): USER ghost is not in the image's /etc/passwd"
+got="$(dfcheck df-unreachable --resolve-images --allow-registry "127.0.0.1:$closed" --insecure-registry "127.0.0.1:$closed" \
+       --registry-timeout 5s)"
+expect_eq "dockerfile df-unreachable: verdict" "${got%%$'\t'*}" "deny unknownUser"
+expect_contains "dockerfile df-unreachable: reason" "$got" \
+  "base image 127.0.0.1:$closed/names/node-base:1, which was not read (registry 127.0.0.1:$closed: "
+# Several names asked of one base in one check: one layer walk (each layer fetched once).
+dockerfile_case df-node2 "FROM $reg/names/node-base:1\nUSER node:node\n"
+: >"$work/registry.log"
+"$bin" check -o json "${resolve[@]}" "$work/df-node/Dockerfile" "$work/df-ghost/Dockerfile" \
+  "$work/df-node2/Dockerfile" >"$work/three.json" 2>"$work/err"
+expect_eq "dockerfiles sharing a base: verdicts" "$(jq -r '[.results[] | .allowed] | join(" ")' "$work/three.json")" "true false true"
+layer_gets=$(grep -acF '"GET /v2/names/node-base/blobs/' "$work/registry.log")
+manifest="$(curl -s -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$reg/v2/names/node-base/manifests/1")"
+expect_eq "dockerfiles sharing a base: each layer fetched once" "$layer_gets" "$(jq '.layers | length' <<<"$manifest")"
+got="$(dfcheck df-node)"  # no --resolve-images: the base's passwd is not read
+expect_eq "dockerfile df-node offline: verdict" "${got%%$'\t'*}" "deny unknownUser"
+expect_contains "dockerfile df-node offline: reason" "$got" "which was not read (no image facts; registry lookups are off)"
+
+# --- 6. serve ------------------------------------------------------------------------------
 (cd "$work" && openssl req -x509 -newkey rsa:2048 -nodes -keyout srv.key -out srv.pem -days 2 -subj /CN=localhost \
    -addext "subjectAltName=IP:127.0.0.1" >/dev/null 2>&1) || fail "serving certificate"
 serve_port=$(free_port)
@@ -198,7 +279,7 @@ done
 expect_eq "serve: verdicts" "$got" "$want"
 expect_contains "serve: ghost reason" "$(jq -r .response.status.message <<<"$ghost_reply")" "USER ghost is not in the image's /etc/passwd"
 
-# --- 6. the cost of resolving, for images shaped like common ones (printed, not asserted) ----
+# --- 7. the cost of resolving, for images shaped like common ones (printed, not asserted) ----
 if [ -n "$bench" ]; then
   mib=1048576
   layer base28 gnu "etc/passwd=${std}" "@pad:$((28 * mib))="      # a debian/ubuntu-sized base

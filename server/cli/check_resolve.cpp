@@ -15,14 +15,26 @@ class RecordingFacts final : public policy::ImageFacts {
     seen_.emplace(image);
     return std::nullopt;
   }
+  std::optional<policy::ImageFact> FindUserName(std::string_view image, std::string_view name) const override {
+    std::lock_guard<std::mutex> lock(mu_);
+    names_.emplace(image, name);
+    return std::nullopt;
+  }
   std::vector<std::string> Images() const {
     std::lock_guard<std::mutex> lock(mu_);
     return {seen_.begin(), seen_.end()};
+  }
+  std::vector<UserNameQuery> Names() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::vector<UserNameQuery> out;
+    for (const auto& [image, name] : names_) out.push_back({image, name});
+    return out;
   }
 
  private:
   mutable std::mutex mu_;
   mutable std::set<std::string> seen_;
+  mutable std::set<std::pair<std::string, std::string>> names_;
 };
 
 // Every image unknown, saying that lookups are off.
@@ -30,6 +42,9 @@ class OfflineFacts final : public policy::ImageFacts {
  public:
   std::optional<policy::ImageFact> Find(std::string_view) const override {
     return policy::ImageFact{false, "", "", "registry lookups are off (--offline)"};
+  }
+  std::optional<policy::ImageFact> FindUserName(std::string_view image, std::string_view) const override {
+    return Find(image);
   }
 };
 
@@ -82,7 +97,8 @@ void CheckInputsWithLookups(const std::vector<InputPath>& paths, const InputOpti
   RecordingFacts recorder;
   CheckReport scratch;
   CheckAll(inputs, options, policy, recorder, &scratch);
-  const ResolvedImages resolved = resolver->Resolve(recorder.Images(), policy, clock.Now() + timeout);
+  const ResolvedImages resolved =
+      resolver->Resolve(recorder.Images(), recorder.Names(), policy, clock.Now() + timeout);
   CheckAll(inputs, options, policy, resolved.facts, report);
 }
 

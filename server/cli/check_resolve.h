@@ -1,6 +1,7 @@
 // `rootgate check --resolve-images`: the check with image users read from registries. Every
 // input is read once; a first pass with a recording ImageFacts finds the images whose user a
-// decision reads (what the evaluator asks for: not exempt, no runAsUser, no static override);
+// decision reads (what the evaluator asks for: not exempt, no runAsUser, no static override)
+// and the user names a Dockerfile's base image must resolve (ImageFacts::FindUserName);
 // those are looked up in parallel under one deadline; a second pass decides with the answers.
 // Thread-compatible (one call at a time; the resolver itself is thread-safe).
 #pragma once

@@ -78,7 +78,8 @@ std::vector<const Stage*> BuildOrder(const Stages& stages, const Chain& c) {
 }
 
 // A named USER (not root): its uid from the useradd/adduser that creates it in the chain, else
-// from the base image's /etc/passwd when that was read for this name, else unknown.
+// from the base image's /etc/passwd (ImageFacts::FindUserName, namedUsers: resolve), else
+// unknown with the reason.
 void ResolveName(const Stages& stages, const Chain& c, const policy::Policy& policy,
                  const policy::ImageFacts& facts, UserEvidence* e, UserWording* w) {
   policy::ImageUser& u = e->user;
@@ -110,19 +111,23 @@ void ResolveName(const Stages& stages, const Chain& c, const policy::Policy& pol
                     "; the container would not start";
     return;
   }
+  const std::string not_created = "USER " + u.name + " is not created in this Dockerfile (useradd/adduser), so "
+                                  "its uid comes from the /etc/passwd of base image ";
   std::string display;
-  const UserEvidence base = LookupImageUser(c.root->base, facts, policy, &display);
-  if (base.known && base.user.kind == policy::ImageUser::Kind::kName && base.user.name == u.name &&
-      (base.user.passwd_uid || !base.user.passwd_note.empty())) {
+  if (policy.named_users != policy::NamedUsers::kResolve) {
+    u.passwd_note = not_created + c.root->base + ", which namedUsers: assume does not read";
+    return;
+  }
+  const UserEvidence base = LookupImageUserName(c.root->base, u.name, facts, policy, &display);
+  if (base.known && base.user.passwd_uid) {
     u.passwd_uid = base.user.passwd_uid;
-    u.passwd_note = base.user.passwd_note;
     w->found += ", from the /etc/passwd of base image " + display + " (" + base.source + ")";
     return;
   }
-  u.passwd_note = "USER " + u.name + " is not created in this Dockerfile (useradd/adduser), so its uid comes "
-                  "from the /etc/passwd of base image " + display + ", which " +
-                  (base.known ? "rootgate reads only for that image's own USER"
-                              : "was not read (" + base.unknown_reason + ")");
+  const std::string& note = base.user.passwd_note;
+  u.passwd_note = not_created + display +
+                  (!base.known ? ", which was not read (" + base.unknown_reason + ")"
+                               : " (" + base.source + "): " + (note.empty() ? "it does not give the uid" : note));
 }
 
 // Evidence and wording when a USER instruction decides.
@@ -264,7 +269,7 @@ std::vector<std::string> DockerfileBaseImages(std::string_view text,
   const Chain chain = ResolveChain(stages, *target);
   const bool external = !chain.root->parent && !chain.root->IsScratch() && !chain.root->base.empty();
   if (!external) return {};
-  // A named USER may come from the base image's /etc/passwd (when its own USER is that name).
+  // A named USER not created in the Dockerfile comes from the base image's /etc/passwd.
   const bool named = chain.user != nullptr &&
                      policy::ParseImageUser(chain.user->value).kind == policy::ImageUser::Kind::kName;
   if (chain.user != nullptr && !named) return {};

@@ -2,8 +2,9 @@
 // would start as, following FROM chains between stages, with the USER rules of SEMANTICS.md
 // (see image_config_verdict.h). A named USER is resolved through the useradd/adduser of the
 // stages the target builds on (root only when created with uid 0), else through the base
-// image's /etc/passwd when it was read for that name, else it is unknown. Findings name the line of the USER instruction, or of the final
-// stage's FROM when no USER applies. Parse errors name their line; the rest of the file is still
+// image's /etc/passwd (ImageFacts::FindUserName, under namedUsers: resolve), else it is unknown
+// with the reason. Findings name the line of the USER instruction, or of the final stage's FROM
+// when no USER applies. Parse errors name their line; the rest of the file is still
 // checked. Thread-safe: pure functions of their arguments (no file I/O here).
 #pragma once
 

@@ -263,20 +263,71 @@ TEST_CASE("findings name the RUN that creates the user and the USER line") {
   CHECK(Has(changed.Message(), "RUN at line 2 changes /etc/passwd (usermod -u 0 app)"));
 }
 
+// SEMANTICS.md rule 4 (Dockerfiles): "a name it does not create comes from the base image's
+// passwd (with --resolve-images), else it is unknown" — whatever the base image's own USER is.
 TEST_CASE("a name not created in the Dockerfile comes from the base image's /etc/passwd") {
   const char* text = "FROM node:20\nUSER node\n";
   ImageFactMap facts;
+  // node:20's config has no USER (root): its passwd still gives node its uid.
+  facts.Set("node:20", ImageFact{true, "", "registry docker.io", ""});
   ImageFact node{true, "node", "registry docker.io; uid 1000 in its /etc/passwd", "", 1000};
-  facts.Set("node:20", node);
-  CHECK(Check(text, {}, facts).Verdict() == "allow");
-  node.name_uid = 0;
-  facts.Set("node:20", node);
-  CHECK(Check(text, {}, facts).Verdict() == "deny rootUser@2");
-  // The base's own USER is another name: its passwd was not read for this one.
-  facts.Set("node:20", ImageFact{true, "other", "registry docker.io", "", 1000});
-  const Outcome other = Check(text, {}, facts);
-  CHECK(other.Verdict() == "deny unknownUser@2");
-  CHECK(Has(other.Message(), "from the /etc/passwd of base image docker.io/library/node:20"));
+  facts.SetUserName("node:20", "node", node);
+  const Outcome allowed = Check(text, {}, facts);
+  CHECK(allowed.Verdict() == "allow");
+  node.name_uid = 0;  // toor-style: the name maps to uid 0
+  facts.SetUserName("node:20", "node", node);
+  const Outcome root = Check(text, {}, facts);
+  CHECK(root.Verdict() == "deny rootUser@2");
+  CHECK(Has(root.Message(), "from the /etc/passwd of base image docker.io/library/node:20"));
+  // The name absent from the base's passwd: unknown, the reason naming the base image.
+  ImageFact ghost{true, "node", "registry docker.io", ""};
+  ghost.name_note = "USER node is not in the image's /etc/passwd; the container would not start";
+  facts.SetUserName("node:20", "node", ghost);
+  const Outcome absent = Check(text, {}, facts);
+  CHECK(absent.Verdict() == "deny unknownUser@2");
+  CHECK(Has(absent.Message(), "its uid comes from the /etc/passwd of base image docker.io/library/node:20 "
+                              "(registry docker.io): USER node is not in the image's /etc/passwd"));
+  // The base not reachable: unknown with the lookup's reason.
+  facts.SetUserName("node:20", "node", ImageFact{false, "", "", "registry docker.io: connection refused"});
+  const Outcome unreachable = Check(text, {}, facts);
+  CHECK(unreachable.Verdict() == "deny unknownUser@2");
+  CHECK(Has(unreachable.Message(), "base image docker.io/library/node:20, which was not read "
+                                   "(registry docker.io: connection refused)"));
+  // Not looked up at all (no --resolve-images): unknown.
+  const Outcome offline = Check(text);
+  CHECK(offline.Verdict() == "deny unknownUser@2");
+  CHECK(Has(offline.Message(), "which was not read (no image facts; registry lookups are off)"));
+  // A fact for another name does not answer for this one.
+  facts.SetUserName("node:20", "node", ImageFact{true, "other", "registry docker.io", "", 1000});
+  CHECK(Check(text, {}, facts).Verdict() == "deny unknownUser@2");
+  // The base's own USER being that name is not enough: the name query answers.
+  ImageFactMap config_only;
+  config_only.Set("node:20", ImageFact{true, "node", "registry docker.io; uid 1000 in its /etc/passwd", "", 1000});
+  CHECK(Check(text, {}, config_only).Verdict() == "deny unknownUser@2");
+}
+
+TEST_CASE("a name created by useradd in a stage the final stage builds on wins over the base") {
+  ImageFactMap facts;
+  ImageFact root_node{true, "node", "registry docker.io; uid 0 in its /etc/passwd", "", 0};
+  facts.SetUserName("node:20", "node", root_node);
+  facts.SetUserName("node:20", "app", ImageFact{true, "app", "registry docker.io; uid 1000", "", 1000});
+  // The base says node is uid 0, but the chain creates node with -u 2000.
+  const char* created = "FROM node:20 AS base\nRUN useradd -u 2000 node\nFROM base\nUSER node\n";
+  const Outcome o = Check(created, {}, facts);
+  CHECK(o.Verdict() == "allow");
+  // Created in a stage the final stage does not build on: the base's passwd decides.
+  const char* sideways = "FROM node:20 AS build\nRUN useradd -u 2000 node\nFROM node:20\nUSER node\n";
+  CHECK(Check(sideways, {}, facts).Verdict() == "deny rootUser@4");
+  // Through a FROM <stage> chain, the name comes from the chain's root base.
+  CHECK(Check("FROM node:20 AS base\nRUN true\nFROM base\nUSER app\n", {}, facts).Verdict() == "allow");
+  // An imageOverrides entry for the base gives its user, not its passwd.
+  const Policy override = ParsedPolicy("imageOverrides:\n  - image: \"node:*\"\n    user: \"1000\"\n");
+  const Outcome overridden = Check("FROM node:20\nUSER app\n", {}, facts, override);
+  CHECK(overridden.Verdict() == "deny unknownUser@2");
+  CHECK(Has(overridden.Message(), "gives the image's user, not its /etc/passwd"));
+  // namedUsers: assume reads no passwd: the name is assumed non-root, with a warning.
+  const Policy assume = ParsedPolicy("namedUsers: assume\n");
+  CHECK(Check("FROM node:20\nUSER node\n", {}, facts, assume).Verdict() == "allow warn unknownUser@2");
 }
 
 // Found by fuzz/dockerfile_fuzz (fuzz/corpus/dockerfile_fuzz/crash-env-legacy-form-feed): the

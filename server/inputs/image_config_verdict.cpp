@@ -152,25 +152,12 @@ void DecideImageUser(const UserEvidence& evidence, const UserWording& wording,
   if (wording.line > 0) r->field_lines[wording.field] = wording.line;
 }
 
-UserEvidence LookupImageUser(std::string_view image, const policy::ImageFacts& facts,
-                             const policy::Policy& policy, std::string* display) {
-  UserEvidence e;
-  auto ref = policy::ParseImageRef(image);
-  *display = ref ? ref.value().String() : std::string(image);
-  if (!ref) {
-    e.unknown_reason = ref.error();
-    return e;
-  }
-  for (const policy::ImageOverride& o : policy.image_overrides) {
-    if (!policy::GlobMatch(o.image, image) && !policy::GlobMatch(o.image, *display)) continue;
-    e.known = true;
-    e.user = policy::ImageUserOfOverride(o.image, o.user);
-    e.source = "policy imageOverrides \"" + o.image + "\"";
-    return e;
-  }
-  std::optional<policy::ImageFact> fact = facts.Find(image);
-  // A multi-platform image without a pod: every platform in it, the most privileged applying
-  // (Windows entries when the index has nothing else).
+namespace {
+
+// The evidence of one fact from `facts`: a multi-platform image without a pod means every
+// platform in it, the most privileged applying (Windows entries when the index has nothing
+// else).
+UserEvidence FromFact(std::optional<policy::ImageFact> fact, UserEvidence e) {
   if (fact && !fact->platforms.empty()) {
     const bool windows = policy::PlatformsForPod(*fact, nullptr, false).empty() &&
                          !policy::PlatformsForPod(*fact, nullptr, true).empty();
@@ -183,6 +170,59 @@ UserEvidence LookupImageUser(std::string_view image, const policy::ImageFacts& f
   e.known = true;
   e.user = policy::ImageUserOf(*fact);
   e.source = fact->source;
+  return e;
+}
+
+// The policy's imageOverrides entry for `image` (globs on the reference as written and
+// normalised), or null.
+const policy::ImageOverride* OverrideFor(std::string_view image, const std::string& display,
+                                         const policy::Policy& policy) {
+  for (const policy::ImageOverride& o : policy.image_overrides) {
+    if (policy::GlobMatch(o.image, image) || policy::GlobMatch(o.image, display)) return &o;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+UserEvidence LookupImageUser(std::string_view image, const policy::ImageFacts& facts,
+                             const policy::Policy& policy, std::string* display) {
+  UserEvidence e;
+  auto ref = policy::ParseImageRef(image);
+  *display = ref ? ref.value().String() : std::string(image);
+  if (!ref) {
+    e.unknown_reason = ref.error();
+    return e;
+  }
+  if (const policy::ImageOverride* o = OverrideFor(image, *display, policy)) {
+    e.known = true;
+    e.user = policy::ImageUserOfOverride(o->image, o->user);
+    e.source = "policy imageOverrides \"" + o->image + "\"";
+    return e;
+  }
+  return FromFact(facts.Find(image), std::move(e));
+}
+
+UserEvidence LookupImageUserName(std::string_view image, std::string_view name,
+                                 const policy::ImageFacts& facts, const policy::Policy& policy,
+                                 std::string* display) {
+  UserEvidence e;
+  auto ref = policy::ParseImageRef(image);
+  *display = ref ? ref.value().String() : std::string(image);
+  if (!ref) {
+    e.unknown_reason = ref.error();
+    return e;
+  }
+  if (const policy::ImageOverride* o = OverrideFor(image, *display, policy)) {
+    e.unknown_reason = "policy imageOverrides \"" + o->image +
+                       "\" gives the image's user, not its /etc/passwd, and the image is not looked up";
+    return e;
+  }
+  e = FromFact(facts.FindUserName(image, name), std::move(e));
+  // Only a fact about this very name answers (a fact source that ignores the name must not).
+  if (e.known && (e.user.kind != policy::ImageUser::Kind::kName || e.user.name != name)) {
+    return UserEvidence{false, {}, "", "the lookup answered for another user", false};
+  }
   return e;
 }
 

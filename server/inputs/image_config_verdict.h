@@ -52,4 +52,13 @@ void DecideImageUser(const UserEvidence& evidence, const UserWording& wording,
 UserEvidence LookupImageUser(std::string_view image, const policy::ImageFacts& facts,
                              const policy::Policy& policy, std::string* display);
 
+// User `name` in the /etc/passwd of an external image (a Dockerfile USER its base image must
+// define), from `facts.FindUserName`: known with user.kind kName and passwd_uid (or passwd_note
+// saying why the uid is not known), or unknown with the reason (not looked up, the lookup
+// failed, or an imageOverrides entry names the image: it gives no /etc/passwd). `display` as in
+// LookupImageUser.
+UserEvidence LookupImageUserName(std::string_view image, std::string_view name,
+                                 const policy::ImageFacts& facts, const policy::Policy& policy,
+                                 std::string* display);
+
 }  // namespace rootgate::server

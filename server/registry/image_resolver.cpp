@@ -216,67 +216,80 @@ std::shared_future<ImageResolver::Outcome> ImageResolver::Join(
   return future;
 }
 
-void ImageResolver::Answer(ResolvedImages* out, const std::string& image, policy::ImageFact fact,
-                           LookupResult result) {
-  out->facts.Set(image, std::move(fact));
+void ImageResolver::Answer(ResolvedImages* out, const std::string& image, const std::string& name,
+                           policy::ImageFact fact, LookupResult result) {
+  if (name.empty()) {
+    out->facts.Set(image, std::move(fact));
+  } else {
+    out->facts.SetUserName(image, name, std::move(fact));
+  }
   metrics_.Count(result);
 }
 
-std::optional<ImageResolver::Waiting> ImageResolver::Start(const std::string& image, const Call& call,
-                                                          ResolvedImages* out) {
+std::optional<ImageResolver::Waiting> ImageResolver::Start(const std::string& image, const std::string& name,
+                                                          const Call& call, ResolvedImages* out) {
   auto ref = policy::ParseImageRef(image);
   if (!ref) return std::nullopt;  // the evaluator reports an invalid reference itself
   const std::string& registry = ref.value().registry;
   if (const std::string refusal = call.limits->RegistryRefusal(registry); !refusal.empty()) {
-    Answer(out, image, Unknown("registry " + registry + ": not looked up, " + refusal), LookupResult::kRefused);
+    Answer(out, image, name, Unknown("registry " + registry + ": not looked up, " + refusal), LookupResult::kRefused);
     return std::nullopt;
   }
   if (!ref.value().digest.empty() && ref.value().digest.rfind("sha256:", 0) != 0) {
     // What is fetched is verified against the reference's digest; rootgate checks sha256.
-    Answer(out, image, Unknown("registry " + registry + ": not looked up, only sha256 digest references can be verified"),
+    Answer(out, image, name, Unknown("registry " + registry + ": not looked up, only sha256 digest references can be verified"),
            LookupResult::kRefused);
     return std::nullopt;
   }
   auto location = Locate(ref.value(), *call.limits);
   if (!location) {
-    Answer(out, image, Unknown("registry " + registry + ": " + location.error()), LookupResult::kRefused);
+    Answer(out, image, name, Unknown("registry " + registry + ": " + location.error()), LookupResult::kRefused);
     return std::nullopt;
   }
-  const std::string key = location.value().Key() + call.fingerprint;
+  // A NUL cannot be in a reference or a platform: the name cannot run into them.
+  const std::string key = location.value().Key() + call.fingerprint + (name.empty() ? "" : std::string(1, '\0') + name);
   const std::string label = Label(location.value());
   if (Outcome hit = FromCache(key, call.start)) {
-    Answer(out, image, hit->ok ? FactFromUsers(hit->users, label)
+    Answer(out, image, name, hit->ok ? FactFromUsers(hit->users, label)
                                : Unknown("registry " + label + ": " + hit->error.message + " (cached)"),
            LookupResult::kCacheHit);
     return std::nullopt;
   }
-  auto future = Join(key, location.value(), call.settings, call.limits, call.fetch_deadline);
+  LookupSettings settings = call.settings;
+  settings.user_name = name;
+  auto future = Join(key, location.value(), settings, call.limits, call.fetch_deadline);
   if (!future.valid()) {
-    Answer(out, image, Unknown("registry " + label + ": too many registry lookups in flight"),
+    Answer(out, image, name, Unknown("registry " + label + ": too many registry lookups in flight"),
            LookupResult::kOverloaded);
     return std::nullopt;
   }
-  return Waiting{image, label, std::move(future)};
+  return Waiting{image, name, label, std::move(future)};
 }
 
 void ImageResolver::Collect(const Waiting& w, const Call& call, Clock::TimePoint deadline,
                             ResolvedImages* out) {
   if (w.future.wait_until(deadline) != std::future_status::ready) {
-    Answer(out, w.image, Unknown("registry " + w.label + ": timed out after " + Took(clock_.Now() - call.start)),
+    Answer(out, w.image, w.name, Unknown("registry " + w.label + ": timed out after " + Took(clock_.Now() - call.start)),
            LookupResult::kTimeout);
-    out->timed_out.push_back(w.image);
+    if (w.name.empty()) out->timed_out.push_back(w.image);
     return;
   }
   const Outcome& o = w.future.get();
   if (o->ok) {
-    Answer(out, w.image, FactFromUsers(o->users, w.label), LookupResult::kFetched);
+    Answer(out, w.image, w.name, FactFromUsers(o->users, w.label), LookupResult::kFetched);
     return;
   }
-  Answer(out, w.image, Unknown("registry " + w.label + ": " + o->error.message), ResultOf(o->error.kind));
-  if (o->error.kind == Kind::kTimeout) out->timed_out.push_back(w.image);
+  Answer(out, w.image, w.name, Unknown("registry " + w.label + ": " + o->error.message), ResultOf(o->error.kind));
+  if (o->error.kind == Kind::kTimeout && w.name.empty()) out->timed_out.push_back(w.image);
 }
 
 ResolvedImages ImageResolver::Resolve(const std::vector<std::string>& images,
+                                      const policy::Policy& policy, Clock::TimePoint deadline) {
+  return Resolve(images, {}, policy, deadline);
+}
+
+ResolvedImages ImageResolver::Resolve(const std::vector<std::string>& images,
+                                      const std::vector<UserNameQuery>& names,
                                       const policy::Policy& policy, Clock::TimePoint deadline) {
   Call call;
   call.start = clock_.Now();
@@ -286,7 +299,7 @@ ResolvedImages ImageResolver::Resolve(const std::vector<std::string>& images,
   call.settings = LookupSettings{call.limits.get(),
                                  options_.platforms.empty() ? policy.node_platforms : options_.platforms,
                                  policy.named_users == policy::NamedUsers::kResolve,
-                                 options_.layer_byte_cap, options_.max_document};
+                                 options_.layer_byte_cap, options_.max_document, ""};
   call.fingerprint = call.settings.resolve_names ? "|names" : "|";
   for (const Platform& p : call.settings.platforms) call.fingerprint += "|" + p.String();
   call.fetch_deadline = std::max(deadline, call.start + options_.background_budget);
@@ -295,7 +308,12 @@ ResolvedImages ImageResolver::Resolve(const std::vector<std::string>& images,
   std::set<std::string> seen;
   for (const std::string& image : images) {
     if (!seen.insert(image).second) continue;
-    if (auto w = Start(image, call, &out)) waiting.push_back(std::move(*w));
+    if (auto w = Start(image, "", call, &out)) waiting.push_back(std::move(*w));
+  }
+  std::set<std::pair<std::string, std::string>> seen_names;
+  for (const UserNameQuery& q : names) {
+    if (q.name.empty() || !seen_names.emplace(q.image, q.name).second) continue;
+    if (auto w = Start(q.image, q.name, call, &out)) waiting.push_back(std::move(*w));
   }
   for (const Waiting& w : waiting) Collect(w, call, deadline, &out);
   return out;

@@ -52,8 +52,17 @@ struct ResolverOptions {
 };
 
 struct ResolvedImages {
-  policy::ImageFactMap facts;          // every image asked for that parses, known or not
+  // Every image asked for that parses, known or not; every user-name query under
+  // ImageFactMap::FindUserName.
+  policy::ImageFactMap facts;
   std::vector<std::string> timed_out;  // images (as written) not answered by the deadline
+};
+
+// "The uid of user `name` in image `image`'s /etc/passwd": for a Dockerfile USER that names a
+// user the Dockerfile does not create (its base image must have it).
+struct UserNameQuery {
+  std::string image;  // as written
+  std::string name;
 };
 
 class ImageResolver {
@@ -70,6 +79,11 @@ class ImageResolver {
   // returns by `deadline`. Invalid references are left out (the evaluator reports them).
   ResolvedImages Resolve(const std::vector<std::string>& images, const policy::Policy& policy,
                          Clock::TimePoint deadline);
+  // The same, also answering user-name queries (in parallel with the images, cached per image
+  // and name; one layer walk per image serves every name, see PasswdCache). A query's answer is
+  // a fact whose user is the name (FactFromUsers), unknown with the reason when it failed.
+  ResolvedImages Resolve(const std::vector<std::string>& images, const std::vector<UserNameQuery>& names,
+                         const policy::Policy& policy, Clock::TimePoint deadline);
 
   const RegistryMetrics& metrics() const { return metrics_; }
   size_t cache_size();
@@ -88,15 +102,18 @@ class ImageResolver {
     std::string fingerprint;  // settings that change the answer, part of the cache key
   };
   struct Waiting {
-    std::string image, label;
+    std::string image, name, label;  // name: a user-name query's
     std::shared_future<Outcome> future;
   };
 
-  // Answers an image from the limits or the cache, or starts (or joins) its fetch.
-  std::optional<Waiting> Start(const std::string& image, const Call& call, ResolvedImages* out);
+  // Answers an image (or, with a `name`, a user-name query) from the limits or the cache, or
+  // starts (or joins) its fetch.
+  std::optional<Waiting> Start(const std::string& image, const std::string& name, const Call& call,
+                               ResolvedImages* out);
   // Waits for a fetch until `deadline` and answers its image.
   void Collect(const Waiting& w, const Call& call, Clock::TimePoint deadline, ResolvedImages* out);
-  void Answer(ResolvedImages* out, const std::string& image, policy::ImageFact fact, LookupResult result);
+  void Answer(ResolvedImages* out, const std::string& image, const std::string& name,
+              policy::ImageFact fact, LookupResult result);
   Outcome FromCache(const std::string& key, Clock::TimePoint now);
   // The fetch in flight for `key`, or a new one queued; an invalid future when the queue is full.
   std::shared_future<Outcome> Join(const std::string& key, const ImageLocation& location,

@@ -28,6 +28,8 @@ class FakeClock final : public Clock {
 class ScriptedFetcher final : public ImageUserFetcher {
  public:
   std::map<std::string, std::string> users;  // "repo@ref" → User
+  std::map<std::string, int64_t> name_uids;  // "repo@ref name" → that name's uid in its passwd
+  std::vector<std::string> names_seen;       // settings.user_name of each fetch
   std::atomic<int> calls{0};
   std::chrono::milliseconds sleep{0};
   std::vector<ImageLocation> seen;
@@ -43,12 +45,22 @@ class ScriptedFetcher final : public ImageUserFetcher {
       std::unique_lock<std::mutex> l(mu);
       seen.push_back(loc);
       platforms_seen.push_back(settings.platforms);
+      names_seen.push_back(settings.user_name);
       cv.wait(l, [this] { return !hold; });
     }
     if (sleep.count() > 0) std::this_thread::sleep_until(std::min(std::chrono::steady_clock::now() + sleep, deadline));
     if (std::chrono::steady_clock::now() >= deadline) return LookupFailure(LookupError::Kind::kTimeout, "timed out");
     auto it = users.find(loc.repository + "@" + loc.reference);
     if (it == users.end()) return LookupFailure(LookupError::Kind::kNotFound, "manifest not found (404)");
+    if (!settings.user_name.empty()) {
+      PlatformUser u{"", settings.user_name, std::nullopt, "", {}, ""};
+      if (auto n = name_uids.find(loc.repository + "@" + loc.reference + " " + settings.user_name); n != name_uids.end()) {
+        u.name_uid = n->second;
+      } else {
+        u.passwd_note = "USER " + settings.user_name + " is not in the image's /etc/passwd";
+      }
+      return ImageUsers{"sha256:" + std::string(64, 'e'), {u}};
+    }
     if (partial_index) {
       return ImageUsers{"d", {PlatformUser{"linux/amd64", it->second, std::nullopt, "", Platform{"linux", "amd64", ""}, ""},
                               PlatformUser{"linux/arm64", "", std::nullopt, "", Platform{"linux", "arm64", ""}, "timed out"}},
@@ -112,6 +124,37 @@ TEST_CASE("ImageResolver: facts, cache hits, metrics") {
   CHECK(Has(text, "rootgate_image_lookups_total{result=\"cache_hit\"} 1\n"));
   CHECK(Has(text, "rootgate_image_cache_entries 2\n"));
   CHECK(Has(text, "rootgate_registry_fetch_duration_seconds_count 2\n"));
+}
+
+TEST_CASE("ImageResolver: user-name queries beside images, cached per image and name") {
+  Rig rig;
+  rig.fetcher->users = {{"library/node@20", ""}};
+  rig.fetcher->name_uids = {{"library/node@20 node", 1000}, {"library/node@20 toor", 0}};
+  const std::vector<UserNameQuery> names = {{"node:20", "node"}, {"node:20", "toor"}, {"node:20", "ghost"},
+                                            {"node:20", "node"}, {"Bad Ref!", "node"}};
+  auto r = rig.resolver->Resolve({"node:20"}, names, rig.policy, rig.clock.Now() + 5s);
+  CHECK(rig.Fact(r, "node:20").user == "");  // the image's own fact is separate
+  const ImageFact node = r.facts.FindUserName("node:20", "node").value();
+  CHECK(node.known);
+  CHECK(node.user == "node");
+  CHECK(node.name_uid == std::optional<int64_t>(1000));
+  CHECK(r.facts.FindUserName("node:20", "toor").value().name_uid == std::optional<int64_t>(0));
+  const ImageFact ghost = r.facts.FindUserName("node:20", "ghost").value();
+  CHECK_FALSE(ghost.name_uid.has_value());
+  CHECK(Has(ghost.name_note, "USER ghost is not in"));
+  CHECK_FALSE(r.facts.FindUserName("Bad Ref!", "node").has_value());
+  CHECK_FALSE(r.facts.Find("node:20").value().name_uid.has_value());
+  CHECK(rig.fetcher->calls == 4);  // the image, and three distinct names
+  auto again = rig.resolver->Resolve({}, {{"node:20", "node"}}, rig.policy, rig.clock.Now() + 5s);
+  CHECK(again.facts.FindUserName("node:20", "node").value().name_uid == std::optional<int64_t>(1000));
+  CHECK(rig.fetcher->calls == 4);  // from the cache
+  // A registry the policy refuses: unknown with the reason.
+  Policy only_ghcr;
+  only_ghcr.registries.allow = {"ghcr.io"};
+  auto refused = rig.resolver->Resolve({}, {{"node:20", "node"}}, only_ghcr, rig.clock.Now() + 5s);
+  const ImageFact no = refused.facts.FindUserName("node:20", "node").value();
+  CHECK_FALSE(no.known);
+  CHECK(Has(no.reason, "registry docker.io: not looked up"));
 }
 
 TEST_CASE("ImageResolver: tags expire, digests stay, failures are short-lived") {

@@ -14,10 +14,9 @@ constexpr size_t kBlock = 512;
 constexpr size_t kMaxPasswd = size_t{1} << 20;     // a larger /etc/passwd is not believed
 constexpr size_t kMaxLongName = size_t{64} << 10;  // GNU long names and PAX headers
 
-// Go's filepath.Clean, with ".." above the root staying at the root as containerd's RootPath
-// resolves it: "./etc/passwd", "/etc//passwd", "../etc/passwd", "etc/x/../passwd" are all
-// "etc/passwd"; "" is the root.
-std::string CleanPath(std::string_view path) {
+}  // namespace
+
+std::string CleanLayerPath(std::string_view path) {
   std::vector<std::string_view> parts;
   while (!path.empty()) {
     const size_t slash = path.find('/');
@@ -34,6 +33,10 @@ std::string CleanPath(std::string_view path) {
   for (std::string_view p : parts) (out.empty() ? out : out += '/') += p;
   return out;
 }
+
+namespace {
+
+std::string CleanPath(std::string_view path) { return CleanLayerPath(path); }
 
 // Go's archive/tar parseString: the bytes up to the first NUL.
 std::string Field(const char* p, size_t n) { return std::string(p, strnlen(p, n)); }
@@ -84,6 +87,7 @@ bool HeaderOnly(char type) { return type >= '1' && type <= '6'; }
 // What a PAX extended header says about the next entry.
 struct PaxRecords {
   std::optional<std::string> path;
+  std::optional<std::string> linkpath;
   std::optional<uint64_t> size;
   bool sparse = false;  // GNU.sparse.* records: the name and data layout differ; not read
   bool bad = false;
@@ -107,6 +111,8 @@ PaxRecords ParsePax(std::string_view data) {
     const std::string_view key = record.substr(0, eq), value = record.substr(eq + 1);
     if (key == "path") {
       r.path = std::string(value);
+    } else if (key == "linkpath") {
+      r.linkpath = std::string(value);
     } else if (key == "size") {
       uint64_t size = 0;
       auto [q, ec2] = std::from_chars(value.data(), value.data() + value.size(), size);
@@ -125,15 +131,21 @@ PaxRecords ParsePax(std::string_view data) {
 struct PasswdLayerScanner::Impl {
   enum class Part { kHeader, kData, kPadding, kEnd };
   // What the entries read so far leave at etc/passwd (the last one wins).
-  enum class Passwd { kNone, kFile, kGone, kBad };
+  enum class Passwd { kNone, kFile, kGone, kBad, kSymlink, kHardlink };
 
   Compression compression;
   uint64_t max_uncompressed;
   uint64_t inflated = 0;
   std::unique_ptr<Decompressor> decompressor;
 
+  std::string path;                   // what is looked for, cleaned
+  std::vector<std::string> ancestors;  // its directories, outermost first ("etc")
+  std::optional<uint64_t> stop_at_entry;
+  uint64_t entries = 0;  // file entries seen
+
   State state = State::kScanning;
-  std::string passwd, error, bad_passwd;
+  std::string passwd, error, bad_passwd, link_target;
+  uint64_t link_entry = 0;
   Passwd passwd_state = Passwd::kNone;
   bool hidden = false;  // lower layers' /etc/passwd is deleted or hidden
 
@@ -142,8 +154,8 @@ struct PasswdLayerScanner::Impl {
   size_t header_have = 0;
   uint64_t data_left = 0, padding_left = 0;
   char type = '0';
-  enum class Capture { kSkip, kPasswd, kLongName, kPax } capture = Capture::kSkip;
-  std::string captured, long_name;
+  enum class Capture { kSkip, kPasswd, kLongName, kLongLink, kPax } capture = Capture::kSkip;
+  std::string captured, long_name, long_link;
   PaxRecords pax;
 
   void Fail(std::string why) {
@@ -153,7 +165,8 @@ struct PasswdLayerScanner::Impl {
 
   void OnHeader();
   void OnMeta(uint64_t size);
-  void OnEntry(const std::string& path, bool dir_by_slash);
+  void OnEntry(const std::string& path, const std::string& link, bool dir_by_slash);
+  bool Whiteout(const std::string& entry) const;
   void OnDataEnd();
   void Tar(const unsigned char* p, size_t n);
   void TarData(const unsigned char*& p, size_t& n);
@@ -165,7 +178,7 @@ struct PasswdLayerScanner::Impl {
 void PasswdLayerScanner::Impl::OnMeta(uint64_t size) {
   if (type == 'g') return;
   if (size > kMaxLongName) return Fail("layer tar has an oversized extended header");
-  capture = type == 'L' ? Capture::kLongName : Capture::kPax;
+  capture = type == 'L' ? Capture::kLongName : type == 'K' ? Capture::kLongLink : Capture::kPax;
 }
 
 void PasswdLayerScanner::Impl::OnHeader() {
@@ -179,24 +192,31 @@ void PasswdLayerScanner::Impl::OnHeader() {
   type = static_cast<char>(header[156]);
   capture = Capture::kSkip;
   captured.clear();
-  if (type == 'L' || type == 'x' || type == 'g') {
+  if (type == 'L' || type == 'x' || type == 'g' || type == 'K') {
     OnMeta(*size);
-  } else if (type == 'K') {
-    // A GNU long link name: nothing here reads link targets.
   } else if (type == 'S') {
     return Fail("layer tar holds a GNU sparse file, which rootgate does not read");
   } else {
     if (pax.bad) return Fail("layer tar has a malformed PAX header");
     if (pax.sparse) return Fail("layer tar holds a PAX sparse file, which rootgate does not read");
+    if (stop_at_entry && entries == *stop_at_entry) {
+      part = Part::kEnd;  // what the layer left before this entry is the answer
+      return;
+    }
+    ++entries;
     std::string path = HeaderName(header.data());
     if (pax.path) path = *pax.path;
     if (!long_name.empty()) path = long_name;  // GNU long names win over PAX, as in Go
+    std::string link = Field(reinterpret_cast<const char*>(header.data()) + 157, 100);
+    if (pax.linkpath) link = *pax.linkpath;
+    if (!long_link.empty()) link = long_link;
     if (pax.size) size = pax.size;
     if (HeaderOnly(type)) size = 0;
     pax = PaxRecords{};
     long_name.clear();
+    long_link.clear();
     data_left = *size;
-    if (state == State::kScanning) OnEntry(CleanPath(path), type == '\0' && path.ends_with('/'));
+    if (state == State::kScanning) OnEntry(CleanPath(path), link, type == '\0' && path.ends_with('/'));
     if (state != State::kScanning) return;
   }
   if (type == 'L' || type == 'x' || type == 'g' || type == 'K') data_left = *size;
@@ -205,25 +225,47 @@ void PasswdLayerScanner::Impl::OnHeader() {
   if (data_left == 0) OnDataEnd();
 }
 
-void PasswdLayerScanner::Impl::OnEntry(const std::string& path, bool dir_by_slash) {
+// A whiteout that deletes the path or one of its directories from the lower layers, or an
+// opaque marker in one of its directories (or the root).
+bool PasswdLayerScanner::Impl::Whiteout(const std::string& entry) const {
+  const size_t slash = entry.rfind('/');
+  const std::string dir = slash == std::string::npos ? "" : entry.substr(0, slash);
+  const std::string_view base = std::string_view(entry).substr(slash == std::string::npos ? 0 : slash + 1);
+  if (!base.starts_with(".wh.")) return false;
+  const bool in_chain = dir.empty() || std::find(ancestors.begin(), ancestors.end(), dir) != ancestors.end();
+  if (!in_chain) return false;
+  if (base == ".wh..wh..opq") return true;
+  const std::string deleted = (dir.empty() ? "" : dir + "/") + std::string(base.substr(4));
+  return deleted == path || std::find(ancestors.begin(), ancestors.end(), deleted) != ancestors.end();
+}
+
+void PasswdLayerScanner::Impl::OnEntry(const std::string& entry, const std::string& link, bool dir_by_slash) {
   const bool regular = (type == '0' || type == '\0' || type == '7') && !dir_by_slash;
   const bool dir = type == '5' || dir_by_slash;
-  if (path == "etc/.wh.passwd" || path == "etc/.wh..wh..opq" || path == ".wh.etc" ||
-      path == ".wh..wh..opq") {
+  const bool is_link = type == '1' || type == '2';
+  const std::string shown = "/" + path;
+  if (Whiteout(entry)) {
     hidden = true;  // applies to lower layers only, not to this layer's own entries
-  } else if (path == "etc" && !dir) {
-    hidden = true;  // a non-directory /etc replaces the directory and everything in it
-    passwd_state = Passwd::kGone;
-  } else if (path == "etc/passwd") {
-    if (type == '1' || type == '2') {
-      passwd_state = Passwd::kBad;
-      bad_passwd = "/etc/passwd is a link in the image";
+  } else if (!dir && std::find(ancestors.begin(), ancestors.end(), entry) != ancestors.end()) {
+    // A non-directory replaces the directory and everything in it; a link there would have to
+    // be followed, which rootgate does not do for directories.
+    hidden = true;
+    passwd_state = is_link ? Passwd::kBad : Passwd::kGone;
+    if (is_link) bad_passwd = "/" + entry + " (on the way to " + shown + ") is a link, which rootgate does not follow";
+  } else if (entry == path) {
+    if (type == '2') {
+      passwd_state = Passwd::kSymlink;
+      link_target = link;
+    } else if (type == '1') {
+      passwd_state = Passwd::kHardlink;
+      link_target = CleanPath(link);
+      link_entry = entries - 1;
     } else if (!regular) {
       passwd_state = Passwd::kBad;
-      bad_passwd = "/etc/passwd is not a regular file";
+      bad_passwd = shown + " is not a regular file";
     } else if (data_left > kMaxPasswd) {
       passwd_state = Passwd::kBad;
-      bad_passwd = "/etc/passwd is larger than 1 MiB";
+      bad_passwd = shown + " is larger than 1 MiB";
     } else {
       passwd_state = Passwd::kFile;
       passwd.clear();
@@ -239,6 +281,9 @@ void PasswdLayerScanner::Impl::OnDataEnd() {
       break;
     case Capture::kLongName:
       long_name = Field(captured.data(), captured.size());
+      break;
+    case Capture::kLongLink:
+      long_link = Field(captured.data(), captured.size());
       break;
     case Capture::kPax:
       pax = ParsePax(captured);
@@ -300,10 +345,16 @@ bool PasswdLayerScanner::Impl::Decompressed(std::string_view bytes) {
   return state == State::kScanning && part != Part::kEnd;
 }
 
-PasswdLayerScanner::PasswdLayerScanner(Compression compression, uint64_t max_uncompressed)
+PasswdLayerScanner::PasswdLayerScanner(Compression compression, uint64_t max_uncompressed,
+                                       std::string path, std::optional<uint64_t> stop_at_entry)
     : impl_(std::make_unique<Impl>()) {
   impl_->compression = compression;
   impl_->max_uncompressed = max_uncompressed;
+  impl_->path = CleanPath(path);
+  for (size_t slash = impl_->path.find('/'); slash != std::string::npos; slash = impl_->path.find('/', slash + 1)) {
+    impl_->ancestors.push_back(impl_->path.substr(0, slash));
+  }
+  impl_->stop_at_entry = stop_at_entry;
   impl_->decompressor = MakeDecompressor(compression);
 }
 
@@ -332,6 +383,12 @@ void PasswdLayerScanner::Finish() {
       return;
     case Impl::Passwd::kBad:
       return s.Fail(s.bad_passwd);
+    case Impl::Passwd::kSymlink:
+      s.state = State::kSymlink;
+      return;
+    case Impl::Passwd::kHardlink:
+      s.state = State::kHardlink;
+      return;
     case Impl::Passwd::kGone:
     case Impl::Passwd::kNone:
       s.passwd.clear();
@@ -343,6 +400,8 @@ void PasswdLayerScanner::Finish() {
 PasswdLayerScanner::State PasswdLayerScanner::state() const { return impl_->state; }
 const std::string& PasswdLayerScanner::passwd() const { return impl_->passwd; }
 const std::string& PasswdLayerScanner::error() const { return impl_->error; }
+const std::string& PasswdLayerScanner::link_target() const { return impl_->link_target; }
+uint64_t PasswdLayerScanner::link_entry() const { return impl_->link_entry; }
 
 std::optional<PasswdLayerScanner::Compression> LayerCompression(std::string_view media_type) {
   if (media_type.ends_with("tar+gzip") || media_type.ends_with("tar.gzip")) {

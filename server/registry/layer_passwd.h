@@ -6,7 +6,10 @@
 // over PAX `path`, PAX `size`, no data for header-only types) and cleaned as containerd cleans
 // them (`./etc/passwd`, `/etc/passwd`, `etc/../etc/passwd` are etc/passwd). A layer's
 // whiteouts (`etc/.wh.passwd`, `etc/.wh..wh..opq`, `.wh.etc`, `.wh..wh..opq`) and a non-
-// directory `etc` hide what lower layers hold. Not thread-safe: one scanner per layer per thread.
+// directory `etc` hide what lower layers hold. The path may be another (a link's target: its
+// directories' whiteouts count the same way); a link at the path is reported with its target
+// for the caller to follow (a symlink or a hard link); a link in place of one of its
+// directories is an error (not followed). Not thread-safe: one scanner per layer per thread.
 #pragma once
 
 #include <cstdint>
@@ -24,36 +27,50 @@ class PasswdLayerScanner {
   using Compression = rootgate::server::Compression;
   enum class State {
     kScanning,  // more bytes needed
-    kFound,     // this layer leaves etc/passwd as a regular file: passwd() is its content
-    kHidden,    // this layer deletes or hides the lower layers' /etc/passwd and holds none
-    kAbsent,    // this layer says nothing about /etc/passwd: look at the next lower layer
-    kError,     // corrupt, too large, an unsupported entry, or /etc/passwd ends up a link or
-                // not a regular file: error() says which
+    kFound,     // this layer leaves the path as a regular file: passwd() is its content
+    kHidden,    // this layer deletes or hides the lower layers' file and holds none
+    kAbsent,    // this layer says nothing about the path: look at the next lower layer
+    kSymlink,   // this layer leaves the path as a symbolic link: link_target() as written
+    kHardlink,  // this layer leaves the path as a hard link to link_target() (cleaned), made
+                // when entry link_entry() was extracted: the target's content at that point
+    kError,     // corrupt, too large, an unsupported entry, the path not a regular file or a
+                // link, or a directory on the way a link: error() says which
   };
 
   // `max_uncompressed`: the most tar bytes decompressed before giving up (a bound on gzip and
-  // zstd bombs).
-  PasswdLayerScanner(Compression compression, uint64_t max_uncompressed);
+  // zstd bombs). `path`: the file looked for, cleaned ("etc/passwd"; a link's target when one
+  // is followed). `stop_at_entry`: read only the entries before this one (0-based, counting
+  // file entries, not PAX or long-name headers): what the layer left at the path when that
+  // entry was extracted (a hard link's target).
+  PasswdLayerScanner(Compression compression, uint64_t max_uncompressed,
+                     std::string path = "etc/passwd", std::optional<uint64_t> stop_at_entry = std::nullopt);
   ~PasswdLayerScanner();
   PasswdLayerScanner(const PasswdLayerScanner&) = delete;
   PasswdLayerScanner& operator=(const PasswdLayerScanner&) = delete;
 
   // Feeds the next bytes of the blob. Returns true while more bytes are wanted; false once the
-  // tar has ended (its end marker) or the stream is unusable (kError). The state stays
-  // kScanning until Finish, since a later entry may replace etc/passwd.
+  // tar has ended (its end marker, or `stop_at_entry`) or the stream is unusable (kError). The
+  // state stays kScanning until Finish, since a later entry may replace the path.
   bool Feed(std::string_view bytes);
-  // The blob has ended: settles kScanning into kFound, kHidden or kAbsent (or kError if
-  // truncated).
+  // The blob has ended: settles kScanning into kFound, kHidden, kAbsent, kSymlink or kHardlink
+  // (or kError if truncated).
   void Finish();
 
   State state() const;
   const std::string& passwd() const;
   const std::string& error() const;
+  const std::string& link_target() const;  // kSymlink: as written; kHardlink: cleaned
+  uint64_t link_entry() const;             // kHardlink: the link's entry index
 
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Go's filepath.Clean relative to the root, ".." above the root staying at the root (as
+// containerd's RootPath and securejoin resolve it): "./etc/passwd", "/etc//passwd",
+// "../etc/passwd" are "etc/passwd"; "" is the root.
+std::string CleanLayerPath(std::string_view path);
 
 // The compression of a layer media type, or nullopt for one rootgate cannot read (encrypted, ...).
 std::optional<PasswdLayerScanner::Compression> LayerCompression(std::string_view media_type);

@@ -103,22 +103,53 @@ LookupError NoPlatform(const Manifest& index, const std::vector<Platform>& wante
                                             (has.empty() ? std::string("none") : PlatformList(has)) + ")");
 }
 
-// The user of one image manifest (not an index), with its named user resolved if asked.
+// Where a named user's /etc/passwd is read from, for the cache of walks.
+struct PasswdSource {
+  PasswdCache* cache;
+  std::string scope;  // scheme, host and repository
+  SteadyTime deadline;
+};
+
+// A Windows account is not in an /etc/passwd (and Windows layers are large): not looked up.
+bool WindowsPlatform(const std::string& platform) { return platform.rfind("windows/", 0) == 0; }
+
+// The user of one image manifest (not an index), with its named user resolved if asked; or,
+// with settings.user_name, that name looked up in its /etc/passwd (the config not read).
 Fetched<PlatformUser> UserOf(RegistrySession& session, const std::string& repository,
                              const Manifest& manifest, std::string platform,
-                             const LookupSettings& settings) {
-  auto user = GetConfigUser(session, repository, manifest.config, settings.max_document);
-  if (!user.ok()) return user.error();
+                             const LookupSettings& settings, const PasswdSource& passwd) {
   PlatformUser out;
   out.platform = std::move(platform);
+  auto resolve = [&](const std::string& name) {
+    ResolveNamedUser(session, repository, manifest.layers, name, settings.layer_byte_cap, &out,
+                     passwd.cache, passwd.scope, passwd.deadline);
+  };
+  if (!settings.user_name.empty()) {
+    out.user = settings.user_name;
+    if (WindowsPlatform(out.platform)) {
+      out.passwd_note = "a Windows image has no /etc/passwd";
+    } else {
+      resolve(settings.user_name);
+    }
+    return out;
+  }
+  auto user = GetConfigUser(session, repository, manifest.config, settings.max_document);
+  if (!user.ok()) return user.error();
   out.user = user.value();
   const policy::ImageUser parsed = policy::ParseImageUser(out.user);
-  // Windows accounts are not in an /etc/passwd (and Windows layers are large): not looked up.
-  const bool windows = out.platform.rfind("windows/", 0) == 0;
-  if (settings.resolve_names && parsed.kind == policy::ImageUser::Kind::kName && parsed.name != "root" && !windows) {
-    ResolveNamedUser(session, repository, manifest.layers, parsed.name, settings.layer_byte_cap, &out);
+  if (settings.resolve_names && parsed.kind == policy::ImageUser::Kind::kName && parsed.name != "root" &&
+      !WindowsPlatform(out.platform)) {
+    resolve(parsed.name);
   }
   return out;
+}
+
+}  // namespace
+
+namespace {
+
+std::string Scope(const ImageLocation& loc) {
+  return std::string(loc.insecure ? "http://" : "https://") + loc.host.String() + "/" + loc.repository;
 }
 
 }  // namespace
@@ -142,7 +173,7 @@ Fetched<ImageUsers> RegistryClient::Fetch(const ImageLocation& loc, const Lookup
   out.digest = top.value().digest;
   const Manifest& manifest = top.value().manifest;
   if (!manifest.is_index) {
-    auto user = UserOf(session, loc.repository, manifest, "", settings);
+    auto user = UserOf(session, loc.repository, manifest, "", settings, {&passwds_, Scope(loc), deadline});
     if (!user.ok()) return user.error();
     out.users.push_back(std::move(user).value());
     return out;
@@ -191,8 +222,10 @@ Fetched<PlatformUser> RegistryClient::PlatformManifestUser(const ImageLocation& 
                                                            const std::string& digest, SteadyTime deadline) {
   ImageLocation by_digest = loc;  // the same manifest, whichever index or tag names it
   by_digest.reference = digest;
+  // A NUL cannot be in a reference or a platform: the user name cannot run into them.
   const std::string key = by_digest.Key() + (settings.resolve_names ? "|names|" : "|") +
-                          std::to_string(settings.layer_byte_cap);
+                          std::to_string(settings.layer_byte_cap) +
+                          (settings.user_name.empty() ? "" : std::string(1, '\0') + settings.user_name);
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     if (auto hit = by_digest_.Get(key, std::chrono::steady_clock::now())) return *hit;
@@ -204,7 +237,8 @@ Fetched<PlatformUser> RegistryClient::PlatformManifestUser(const ImageLocation& 
   if (child.value().manifest.is_index) {
     return LookupFailure(Kind::kInvalid, "an index inside an index is not supported");
   }
-  auto user = UserOf(session, loc.repository, child.value().manifest, "", settings);
+  auto user = UserOf(session, loc.repository, child.value().manifest, "", settings,
+                     {&passwds_, Scope(loc), deadline});
   if (!user.ok()) return user.error();
   // A named user whose /etc/passwd could not be read (a timeout, a cap) is asked again next time.
   if (user.value().passwd_note.empty() || user.value().name_uid) {
@@ -215,6 +249,7 @@ Fetched<PlatformUser> RegistryClient::PlatformManifestUser(const ImageLocation& 
 }
 
 void RegistryClient::ClearCache() {
+  passwds_.Clear();
   std::lock_guard<std::mutex> lock(cache_mu_);
   by_digest_.Clear();
 }

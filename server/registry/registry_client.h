@@ -9,6 +9,9 @@
 
 #include <cstdint>
 #include <functional>
+#include <future>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -67,6 +70,10 @@ struct LookupSettings {
   bool resolve_names = false;
   uint64_t layer_byte_cap = uint64_t{64} << 20;  // per platform image, compressed bytes
   size_t max_document = size_t{4} << 20;        // manifests and configs
+  // Non-empty: look this user name up in each platform image's /etc/passwd instead of reading
+  // the config's User (PlatformUser::user is then this name; the config is not fetched). For a
+  // Dockerfile's USER that its base image must define. Done whatever `resolve_names` says.
+  std::string user_name;
 };
 
 // The seam between the cache and the network, so the resolver is tested without either.
@@ -83,6 +90,36 @@ class ImageUserFetcher {
   virtual void ClearCache() {}
 };
 
+// What the layer walk of one image found at /etc/passwd, kept by PasswdCache.
+struct PasswdRead {
+  enum class Kind { kFound, kNone, kGiveUp };
+  Kind kind = Kind::kNone;
+  std::string text;  // kFound: the file
+  std::string note;  // kGiveUp: why it was not read ("... layer byte cap", a network error)
+};
+
+// The /etc/passwd of images already walked, so the names of several lookups (the config's
+// User, Dockerfile USERs) cost one layer walk per image: keyed by registry, repository, the
+// layer digests and the byte cap (content-addressed: kept until evicted). Only definite answers
+// are kept (found, none); a file over 64 KiB is not kept (it is read again), so the cache holds
+// at most 256 x 64 KiB. Concurrent walks of the same key share one (the others wait, up to
+// their own deadline). Thread-safe.
+class PasswdCache {
+ public:
+  // The cached read for `key`, or the one `walk` returns (run by one caller at a time per key;
+  // a caller that waits past `deadline` gets a kGiveUp "timed out" note).
+  PasswdRead Get(const std::string& key, SteadyTime deadline, const std::function<PasswdRead()>& walk);
+  void Clear();
+  // Layer walks done (for tests).
+  int walks() const;
+
+ private:
+  mutable std::mutex mu_;
+  LruCache<std::shared_ptr<const PasswdRead>> cache_{256};
+  std::map<std::string, std::shared_future<std::shared_ptr<const PasswdRead>>> flights_;
+  int walks_ = 0;
+};
+
 class RegistryClient final : public ImageUserFetcher {
  public:
   // All references must outlive the client. `credentials` may be null (anonymous).
@@ -93,6 +130,7 @@ class RegistryClient final : public ImageUserFetcher {
                             SteadyTime deadline) override;
   void Cancel() override { transport_.CancelAll(); }
   void ClearCache() override;
+  const PasswdCache& passwd_cache() const { return passwds_; }
 
  private:
   // The user of one platform manifest of an index, from the digest cache or the registry.
@@ -107,13 +145,16 @@ class RegistryClient final : public ImageUserFetcher {
   // Platform manifests by digest (content-addressed, so kept until evicted): the user each gives.
   std::mutex cache_mu_;
   LruCache<PlatformUser> by_digest_{4096};
+  PasswdCache passwds_;
 };
 
 // Named users: looks for `name` in the /etc/passwd of an image with these layers (base first).
 // Sets `out->name_uid` or `out->passwd_note`. Reads layers top first, at most `byte_cap` bytes
-// in all, each verified against its digest.
+// in all, each verified against its digest; with a `cache`, the file read for the same layers
+// before (`cache_scope`: registry and repository) answers without a walk.
 void ResolveNamedUser(RegistrySession& session, const std::string& repository,
                       const std::vector<Descriptor>& layers, const std::string& name,
-                      uint64_t byte_cap, PlatformUser* out);
+                      uint64_t byte_cap, PlatformUser* out, PasswdCache* cache = nullptr,
+                      const std::string& cache_scope = "", SteadyTime deadline = {});
 
 }  // namespace rootgate::server

@@ -362,6 +362,156 @@ TEST_CASE("RegistryClient: named users through the image's /etc/passwd") {
   CHECK(off.value().users[0].passwd_note.empty());
 }
 
+// /etc/passwd as a link, followed as extraction leaves it and the runtime opens it: a symlink
+// inside the root (securejoin: ".." stops at the root), in the merged view of every layer; a
+// hard link to its target as it stood when the link was extracted (same layer, then lower).
+TEST_CASE("RegistryClient: an /etc/passwd that is a link is followed") {
+  const std::string app1000 = "root:x:0:0::/root:/bin/sh\napp:x:1000:1000::/:/bin/sh\n";
+  const std::string app0 = "app:x:0:0::/:/bin/sh\n";
+  Rig rig;
+  rig.settings.resolve_names = true;
+  auto uid_of = [&](const std::string& repo, std::vector<std::string> layers) {
+    rig.registry.AddImage(repo, "1", "app", std::move(layers));
+    auto r = rig.Fetch(repo, "1");
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    return r.value().users[0];
+  };
+  const std::string lib = GzipTarWith("usr/lib/passwd", app1000);
+  // Relative, absolute, and escaping the root (stays inside it).
+  for (const char* target : {"../usr/lib/passwd", "/usr/lib/passwd", "../../../../usr/lib/passwd", "/../usr/./lib/passwd"}) {
+    CAPTURE(target);
+    const std::string repo = std::string("team/sym") + std::to_string(std::string(target).size());
+    const PlatformUser u = uid_of(repo, {lib, GzipTarEntries({{"etc/passwd", "", '2', target}})});
+    CHECK(u.name_uid == std::optional<int64_t>(1000));
+  }
+  // The symlink's target is the merged view's: an upper layer's copy wins.
+  CHECK(uid_of("team/sym-upper", {GzipTarEntries({{"etc/passwd", "", '2', "/usr/lib/passwd"}}), lib,
+                                  GzipTarWith("usr/lib/passwd", app0)}).name_uid == std::optional<int64_t>(0));
+  // Dangling, a loop, a whiteout of the target: unknown, with the reason.
+  const PlatformUser dangling = uid_of("team/dangling", {GzipTarEntries({{"etc/passwd", "", '2', "/nowhere"}})});
+  CHECK_FALSE(dangling.name_uid.has_value());
+  CHECK(dangling.passwd_note == "its /etc/passwd is a link to /nowhere, which the image does not have; the container would not start");
+  const PlatformUser loop = uid_of("team/loop", {GzipTarEntries({{"etc/passwd", "", '2', "passwd2"}, {"etc/passwd2", "", '2', "/etc/passwd"}})});
+  CHECK_FALSE(loop.name_uid.has_value());
+  CHECK(Has(loop.passwd_note, "more than 8 links to follow"));
+  CHECK(uid_of("team/sym-wh", {lib, GzipTarEntries({{"etc/passwd", "", '2', "/usr/lib/passwd"}, {"usr/lib/.wh.passwd", "", '0', ""}})})
+            .passwd_note == "its /etc/passwd is a link to /usr/lib/passwd, which the image does not have; the container would not start");
+  // A symlink in place of a directory on the way is not followed: unknown.
+  const PlatformUser dir = uid_of("team/dirlink", {lib, GzipTarEntries({{"etc/passwd", "", '2', "/lib2/passwd"}, {"lib2", "", '2', "usr/lib"}})});
+  CHECK_FALSE(dir.name_uid.has_value());
+  CHECK(Has(dir.passwd_note, "/lib2 (on the way to /lib2/passwd) is a link"));
+  // A hard link in the same layer: its target's content when the link was extracted, not a
+  // later copy of the target.
+  CHECK(uid_of("team/hard", {GzipTarEntries({{"usr/lib/passwd", app1000, '0', ""}, {"etc/passwd", "", '1', "usr/lib/passwd"},
+                                             {"usr/lib/passwd", app0, '0', ""}})})
+            .name_uid == std::optional<int64_t>(1000));
+  // A hard link to a lower layer's file, and to a hard link.
+  CHECK(uid_of("team/hard-lower", {GzipTarWith("usr/lib/passwd", app0), GzipTarEntries({{"etc/passwd", "", '1', "./usr/lib/passwd"}})})
+            .name_uid == std::optional<int64_t>(0));
+  CHECK(uid_of("team/hard-chain", {GzipTarEntries({{"a", app0, '0', ""}, {"b", "", '1', "a"}, {"a", app1000, '0', ""}}),
+                                   GzipTarEntries({{"etc/passwd", "", '1', "b"}})})
+            .name_uid == std::optional<int64_t>(0));
+  // A hard link whose target this layer deleted before it: the image cannot be extracted.
+  CHECK(Has(uid_of("team/hard-gone", {lib, GzipTarEntries({{"usr/lib/.wh.passwd", "", '0', ""}, {"etc/passwd", "", '1', "usr/lib/passwd"}})})
+                .passwd_note, "is a link to /usr/lib/passwd, which the image does not have"));
+  // A hard link to a symlink: tools differ, so not known.
+  CHECK(Has(uid_of("team/hard-sym", {lib, GzipTarEntries({{"s", "", '2', "usr/lib/passwd"}, {"etc/passwd", "", '1', "s"}})})
+                .passwd_note, "a hard link to a symlink"));
+}
+
+// A Dockerfile's `FROM node:20` + `USER node`: the name is looked up in the base's passwd
+// whatever its config's User says (issue 18, item 4).
+TEST_CASE("RegistryClient: a user name asked for, looked up in the image's /etc/passwd") {
+  const std::string passwd = "root:x:0:0::/root:/bin/sh\nnode:x:1000:1000::/home/node:/bin/sh\ntoor:x:0:0::/:\n";
+  Rig rig;
+  rig.registry.AddImage("library/node", "20", "", {GzipTarWith("etc/passwd", passwd), GzipTarWith("srv/app", "x")});
+  auto ask = [&](const std::string& name) {
+    rig.settings.user_name = name;
+    auto r = rig.Fetch("library/node", "20");
+    REQUIRE_MESSAGE(r.ok(), (r.ok() ? "" : r.error().message));
+    REQUIRE(r.value().users.size() == 1);
+    return r.value().users[0];
+  };
+  const PlatformUser node = ask("node");
+  CHECK(node.user == "node");  // the name asked for, not the config's (empty) User
+  CHECK(node.name_uid == std::optional<int64_t>(1000));
+  CHECK(ask("toor").name_uid == std::optional<int64_t>(0));
+  const PlatformUser ghost = ask("ghost");
+  CHECK_FALSE(ghost.name_uid.has_value());
+  CHECK(ghost.passwd_note == "USER ghost is not in the image's /etc/passwd; the container would not start");
+  // One layer walk answered the three names; the config was never fetched for them.
+  CHECK(rig.client->passwd_cache().walks() == 1);
+  CHECK(rig.registry.Count("/blobs/") == 2);  // the two layers, once
+  // Asked regardless of resolve_names, which is about the config's User.
+  rig.settings.resolve_names = false;
+  CHECK(ask("node").name_uid == std::optional<int64_t>(1000));
+  // Another byte cap is another walk (a cap reached must not be answered from a larger one).
+  rig.settings.layer_byte_cap = 10;
+  const PlatformUser capped = ask("node");
+  CHECK_FALSE(capped.name_uid.has_value());
+  CHECK(Has(capped.passwd_note, "layer byte cap"));
+  // No /etc/passwd at all.
+  rig.settings.layer_byte_cap = 64 << 20;
+  rig.registry.AddImage("team/nopasswd", "1", "", {GzipTarWith("etc/hosts", "x")});
+  rig.settings.user_name = "node";
+  CHECK(rig.Fetch("team/nopasswd", "1").value().users[0].passwd_note ==
+        "the image has no /etc/passwd; the container would not start");
+}
+
+TEST_CASE("RegistryClient: a user name in every platform of an index, each walk cached") {
+  Rig rig;
+  const std::string amd = rig.registry.AddImage("library/node", "", "", {GzipTarWith("etc/passwd", "node:x:1000:1000::/:\n")});
+  const std::string arm = rig.registry.AddImage("library/node", "", "", {GzipTarWith("etc/passwd", "node:x:0:0::/:\n")});
+  rig.registry.AddIndex("library/node", "20", {{"linux/amd64", amd}, {"linux/arm64", arm}});
+  rig.settings.user_name = "node";
+  auto r = rig.Fetch("library/node", "20");
+  REQUIRE(r.ok());
+  REQUIRE(r.value().users.size() == 2);
+  CHECK(r.value().users[0].name_uid == std::optional<int64_t>(1000));
+  CHECK(r.value().users[1].name_uid == std::optional<int64_t>(0));
+  CHECK(rig.client->passwd_cache().walks() == 2);
+  rig.settings.user_name = "other";
+  auto other = rig.Fetch("library/node", "20");
+  CHECK(Has(other.value().users[0].passwd_note, "USER other is not in"));
+  CHECK(rig.client->passwd_cache().walks() == 2);  // the same two walks answer another name
+}
+
+TEST_CASE("PasswdCache: concurrent walks of one image share one; failures are not kept") {
+  PasswdCache cache;
+  std::atomic<int> ran{0};
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  auto slow = [&] {
+    ++ran;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return PasswdRead{PasswdRead::Kind::kFound, "a:x:1:1::/:\n", ""};
+  };
+  std::vector<std::thread> threads;
+  std::atomic<int> found{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] { found += cache.Get("k", deadline, slow).kind == PasswdRead::Kind::kFound; });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(ran == 1);
+  CHECK(found == 8);
+  int failed = 0;
+  auto fails = [&] {
+    ++failed;
+    return PasswdRead{PasswdRead::Kind::kGiveUp, "", "its /etc/passwd was not read: connection reset"};
+  };
+  CHECK(cache.Get("f", deadline, fails).note == "its /etc/passwd was not read: connection reset");
+  cache.Get("f", deadline, fails);
+  CHECK(failed == 2);  // asked again
+  // A file over 64 KiB is answered but not kept.
+  int big = 0;
+  auto large = [&] {
+    ++big;
+    return PasswdRead{PasswdRead::Kind::kFound, std::string(70000, 'x'), ""};
+  };
+  cache.Get("big", deadline, large);
+  cache.Get("big", deadline, large);
+  CHECK(big == 2);
+}
+
 TEST_CASE("ParseUrl") {
   auto u = ParseUrl("https://Auth.Example:8443/token?x=1#frag", nullptr);
   REQUIRE(u.ok());

@@ -39,20 +39,31 @@ class FakeDns final : public HostResolver {
   }
 };
 
-// A gzip-compressed tar of regular files, in order (ustar headers, checksums filled in).
-inline std::string GzipTar(const std::vector<std::pair<std::string, std::string>>& files) {
+// One tar entry: a regular file, or a link ('1' hard, '2' symbolic) to `link`.
+struct TarEntry {
+  std::string path;
+  std::string content;
+  char type = '0';
+  std::string link;
+};
+
+// A gzip-compressed tar of these entries, in order (ustar headers, checksums filled in).
+inline std::string GzipTarEntries(const std::vector<TarEntry>& entries) {
   auto octal = [](uint64_t v, size_t width) {
     std::string s(width - 1, '0');
     for (size_t i = width - 1; i-- > 0 && v; v >>= 3) s[i] = static_cast<char>('0' + (v & 7));
     return s;
   };
   std::string tar;
-  for (const auto& [path, content] : files) {
+  for (const TarEntry& e : entries) {
+    const std::string& path = e.path;
+    const std::string& content = e.content;
     std::string h(512, '\0');
     std::memcpy(&h[0], path.data(), std::min<size_t>(path.size(), 99));
     std::memcpy(&h[100], octal(0644, 8).data(), 7);
     std::memcpy(&h[124], octal(content.size(), 12).data(), 11);
-    h[156] = '0';
+    h[156] = e.type;
+    std::memcpy(&h[157], e.link.data(), std::min<size_t>(e.link.size(), 99));
     std::memcpy(&h[257], "ustar", 5);
     std::memset(&h[148], ' ', 8);
     unsigned sum = 0;
@@ -72,6 +83,13 @@ inline std::string GzipTar(const std::vector<std::pair<std::string, std::string>
   out.resize(z.total_out);
   deflateEnd(&z);
   return out;
+}
+
+// A gzip-compressed tar of regular files, in order.
+inline std::string GzipTar(const std::vector<std::pair<std::string, std::string>>& files) {
+  std::vector<TarEntry> entries;
+  for (const auto& [path, content] : files) entries.push_back({path, content, '0', ""});
+  return GzipTarEntries(entries);
 }
 
 // A gzip-compressed tar holding one regular file.
