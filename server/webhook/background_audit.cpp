@@ -226,8 +226,8 @@ void BackgroundAudit::Scan() {
   FiguresSink sink(reports ? &*reports : nullptr);
   const audit::AuditSummary summary = audit::RunAudit(*scan_client_, *policy, o, sink);
   sink.figures.observed_root = static_cast<int64_t>(summary.observed_root);
-  if (Cancelled()) {
-    Log(spdlog::level::info, "background audit scan cancelled", {{"stopping", stop_.load()}});
+  if (stop_.load()) {
+    Log(spdlog::level::info, "background audit scan cancelled: shutting down");
     return;
   }
   std::string error;
@@ -235,8 +235,12 @@ void BackgroundAudit::Scan() {
     error = summary.errors[0].error.message;
     if (summary.errors.size() > 1) error += " (and " + std::to_string(summary.errors.size() - 1) + " more kinds)";
   }
+  if (!IsLeader()) {
+    // Usually the same API outage: the scan's calls were cancelled when the Lease was lost.
+    error = "the audit Lease was lost during the scan" + (error.empty() ? "" : ": " + error);
+  }
   std::vector<std::string> done;
-  if (error.empty() && reports) {
+  if (error.empty() && reports && !Cancelled()) {
     const auto errors = audit::WriteReports(*scan_client_, options_.report_api, reports->Reports(), "", &done);
     if (!errors.empty()) error = "writing reports: " + errors[0];
   }

@@ -6,8 +6,8 @@
 // token-bucket rate limit (--audit-qps, --audit-burst), so it never takes from admission's
 // threads or budget; the Lease has a client of its own so a long scan cannot starve renewals.
 // An API failure marks the last scan failed (rootgate_audit_last_scan_success 0, a log line)
-// and keeps the gauges of the last complete scan. Losing the lead or Stop() cancels a running
-// scan at its next API call.
+// and keeps the gauges of the last complete scan. Losing the lead cancels a running scan at its
+// next API call (counted as a failed scan); Stop() cancels it too (not counted).
 // Thread-safe: Start/RequestStop/Stop from the serve thread; RenderMetrics from any thread.
 #pragma once
 
@@ -38,7 +38,7 @@ struct BackgroundAuditOptions {
   audit::ReportApi report_api = audit::ReportApi::kPolicyReport;
   double qps = 5;   // the scan's API requests a second (client-go's default QPS)
   int burst = 10;   // and burst (client-go's default)
-  std::chrono::milliseconds request_timeout{30000};  // per scan API call, retries included
+  std::chrono::milliseconds request_timeout{10000};  // per scan API call, retries included
   size_t page_size = 250;
   kube::LeaderElectionConfig lease;  // namespace, name, identity, timings
 };
