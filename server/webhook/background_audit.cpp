@@ -166,9 +166,12 @@ Result<bool> BackgroundAudit::Start(const kube::ClientConfig& config) {
     { std::lock_guard<std::mutex> lock(mu_); }
     cv_.notify_all();
   });
-  elector_->set_on_error([this](const std::string& e) {
-    Log(spdlog::level::warn, "audit lease round failed",
+  // Every failed round is logged, at warn when its message differs from the last one's (an
+  // outage is not a line every 2 s at warn).
+  elector_->set_on_error([this, last = std::string()](const std::string& e) mutable {
+    Log(e == last ? spdlog::level::debug : spdlog::level::warn, "audit lease round failed",
         {{"lease", options_.lease.namespace_name + "/" + options_.lease.name}, {"error", e}});
+    last = e;
   });
   LogNow(spdlog::level::info, "background audit started",
          {{"interval_s", std::chrono::duration<double>(options_.interval).count()},

@@ -250,6 +250,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     resolver = std::move(built).value();
     state.metrics.AddExtraMetrics([r = resolver.get()](std::string* out) { RenderRegistryMetrics(r->metrics(), out); });
   }
+  std::unique_ptr<ImageResolver> audit_resolver;  // declared before `background`, which uses it
   std::optional<BackgroundAudit> background;
   std::optional<kube::ClientConfig> cluster;
   if (o.audit_interval.count() > 0) {
@@ -261,7 +262,17 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     }
     for (const std::string& w : config.value().warnings) Log(spdlog::level::warn, "kubeconfig", {{"warning", w}});
     cluster = std::move(config).value();
-    background.emplace(std::move(audit_options).value(), state.policy, resolver.get());
+    // The audit's image lookups get a resolver of their own (cache, workers): a scan's thousands
+    // of images must not queue ahead of an admission request's lookup.
+    if (!o.registry.offline) {
+      auto built = BuildImageResolver(o.registry, clock, std::chrono::seconds(0));
+      if (!built) {
+        err << "rootgate serve: " << built.error() << "\n";
+        return 2;
+      }
+      audit_resolver = std::move(built).value();
+    }
+    background.emplace(std::move(audit_options).value(), state.policy, audit_resolver.get());
     state.metrics.AddExtraMetrics([b = &*background](std::string* out) { b->gauges().Render(out); });
   }
   const policy::NoImageFacts no_facts;
