@@ -142,6 +142,17 @@ expect_eq "the last replica released: holderIdentity empty" "$(holder)" ""
 expect_eq "released with leaseDurationSeconds 1" \
   "$(kubectl -n rootgate get lease rootgate-audit -o jsonpath='{.spec.leaseDurationSeconds}')" 1
 
+section "bad audit flags"
+out="$(env -u POD_NAMESPACE "$bin" serve --offline --audit-interval 2s --kubeconfig "$KUBECONFIG" 2>&1)"; code=$?
+expect_eq "no Lease namespace outside a pod: exit 2" "$code" 2
+expect_contains "no Lease namespace: named" "$out" "give --audit-lease-namespace"
+out="$("$bin" serve --offline --audit-interval 2s --audit-lease-namespace rootgate --kubeconfig "$work/missing" 2>&1)"; code=$?
+expect_eq "a missing kubeconfig: exit 2" "$code" 2
+expect_contains "a missing kubeconfig: named" "$out" "$work/missing"
+out="$(env -u KUBERNETES_SERVICE_HOST "$bin" serve --offline --audit-interval 2s --audit-lease-namespace rootgate 2>&1)"; code=$?
+expect_eq "no kubeconfig and not in a pod: exit 2" "$code" 2
+expect_contains "no kubeconfig and not in a pod: named" "$out" "KUBERNETES_SERVICE_HOST"
+
 section "the chart's audit RBAC, serve under the service account's token"
 rbac() { # output file, helm --set args
   local f="$1"; shift
@@ -156,8 +167,16 @@ expect_eq "the SA may not read secrets (nothing more than asked)" \
 pod lead-b b3 '{runAsUser: 0}' | kubectl apply -f - >/dev/null
 # No Lease: the SA must create it (the Role's create rule), then get and update it by name.
 kubectl -n rootgate delete lease rootgate-audit >/dev/null || fail "deleting the Lease"
-serve sa1 --kubeconfig "$sa_kubeconfig" --write-reports || finish leader_test
+# As in a pod: no --kubeconfig and no --audit-lease-namespace; the in-cluster config (the
+# variables, and ROOTGATE_SERVICEACCOUNT_DIR standing in for the mounted token, CA and namespace).
+mkdir -p "$work/sa" && cp "$KUBE_CA" "$work/sa/ca.crt" && echo rootgate >"$work/sa/namespace"
+kubectl -n rootgate create token rg-rootgate --duration=1h >"$work/sa/token" || fail "kubectl create token"
+KUBERNETES_SERVICE_HOST=127.0.0.1 KUBERNETES_SERVICE_PORT="$KUBE_API_PORT" ROOTGATE_SERVICEACCOUNT_DIR="$work/sa" \
+  POD_NAME=sa1 E2E_SERVE_NAME=sa1 start_serve sa1 --tls-cert "$work/pki/tls.crt" --tls-key "$work/pki/tls.key" \
+  --offline --audit-interval 2s --write-reports || finish leader_test
 sa_pid=$serve_pid sa_port=$serve_port
+expect_contains "sa1: the Lease's namespace from the service-account folder" \
+  "$(jq -cR 'fromjson? | select(.msg? == "background audit started") | .lease' "$work/sa1.log")" '"rootgate/rootgate-audit"'
 wait_for 20 holder_is sa1 || fail "sa1 did not take the Lease under the chart's RBAC: $(tail -3 "$work/sa1.log")"
 wait_for 30 scanned_ok "$sa_port" || fail "sa1: no successful scan under the chart's RBAC: $(grep -i 'forbidden' "$work/sa1.log" | head -3)"
 expect_eq "sa1: reports written under the SA (lead-b: 3 objects, b2 and b3 fail)" "$(report lead-b)" "7/2/0"
