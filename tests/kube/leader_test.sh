@@ -131,6 +131,7 @@ expect_eq "lead3 waits" "$(gauge "$port3" rootgate_audit_leader)" 0
 kill -TERM "$fpid"
 termed=$(date +%s.%N)
 wait "$fpid"; code=$?
+echo "SIGTERM to exit of the leading replica (scan stopped, Lease released): $(awk -v a="$termed" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }') s"
 expect_eq "$follower: exit 0 after SIGTERM" "$code" 0
 expect_contains "$follower: logged the release" "$(cat "$work/$follower.log")" "audit lease lost or released"
 wait_for 20 holder_is lead3 || fail "lead3 did not take over after the release"
