@@ -623,5 +623,45 @@ else
   echo "note: this rootgate has no serve verb yet; certificate interop with the server not tested" >&2
 fi
 
+# --- audit.enabled: flags, env, token, RBAC exactly for what is on (issue 14) ----------------
+render audit-on --set audit.enabled=true --set audit.interval=2m
+f="$work/audit-on.yaml"
+expect_eq "audit: kinds" "$(q "$f" 'kinds()')" \
+  '["ClusterRole","ClusterRoleBinding","ConfigMap","Deployment","PodDisruptionBudget","Role","RoleBinding","Secret","Service","ServiceAccount","ValidatingWebhookConfiguration"]'
+expect_eq "audit: args" "$(q "$f" '[a for a in ctr()["args"] if a.startswith("--audit") or "report" in a]')" \
+  '["--audit-interval=2m","--audit-qps=5","--audit-burst=10"]'
+expect_eq "audit: token mounted" "$(q "$f" 'pod()["automountServiceAccountToken"]')" "true"
+expect_eq "audit: identity and namespace from the downward API" \
+  "$(q "$f" '[(e["name"], e["valueFrom"]["fieldRef"]["fieldPath"]) for e in ctr()["env"]]')" \
+  '[["POD_NAME","metadata.name"],["POD_NAMESPACE","metadata.namespace"]]'
+expect_eq "audit: ClusterRole = list/watch on the nine kinds, nothing else" \
+  "$(q "$f" 'sorted((g, r, ",".join(rule["verbs"])) for rule in one("ClusterRole")["rules"] for g in rule["apiGroups"] for r in rule["resources"])')" \
+  '[["","pods","list,watch"],["","podtemplates","list,watch"],["","replicationcontrollers","list,watch"],["apps","daemonsets","list,watch"],["apps","deployments","list,watch"],["apps","replicasets","list,watch"],["apps","statefulsets","list,watch"],["batch","cronjobs","list,watch"],["batch","jobs","list,watch"]]'
+expect_eq "audit: Role = the Lease in the release namespace" \
+  "$(q "$f" '[one("Role")["metadata"]["namespace"]] + [(rule["resources"], rule.get("resourceNames"), rule["verbs"]) for rule in one("Role")["rules"]]')" \
+  '["rootgate",[["leases"],null,["create"]],[["leases"],["rootgate-audit"],["get","update"]]]'
+expect_eq "audit: bindings name the chart's service account" \
+  "$(q "$f" '[(b["subjects"][0]["name"], b["subjects"][0]["namespace"]) for b in every("ClusterRoleBinding") + every("RoleBinding")]')" \
+  '[["rg-rootgate","rootgate"],["rg-rootgate","rootgate"]]'
+dogfood audit-on
+render audit-reports --set audit.enabled=true --set audit.writeReports=true
+f="$work/audit-reports.yaml"
+expect_eq "audit writeReports: args" "$(q "$f" '[a for a in ctr()["args"] if "report" in a]')" \
+  '["--write-reports","--report-api=wgpolicyk8s.io/v1alpha2"]'
+expect_eq "audit writeReports: the PolicyReport rule" \
+  "$(q "$f" '[r for r in one("ClusterRole")["rules"] if "batch" not in r["apiGroups"] and "apps" not in r["apiGroups"] and "" not in r["apiGroups"]]')" \
+  '[{"apiGroups":["wgpolicyk8s.io"],"resources":["policyreports"],"verbs":["get","list","create","patch","delete"]}]'
+render audit-openreports --set audit.enabled=true --set audit.writeReports=true --set audit.reportApi=openreports.io/v1alpha1
+expect_eq "audit openreports: the Report rule" \
+  "$(q "$work/audit-openreports.yaml" '[(r["apiGroups"], r["resources"]) for r in one("ClusterRole")["rules"] if "openreports.io" in r["apiGroups"]]')" \
+  '[[["openreports.io"],["reports"]]]'
+if "$helm" template rg "$chart" --set audit.enabled=true --set audit.reportApi=bogus >/dev/null 2>&1; then
+  fail "audit.reportApi=bogus rendered"; else pass; fi
+if "$helm" template rg "$chart" --set audit.interval=soon >/dev/null 2>&1; then
+  fail "audit.interval=soon rendered"; else pass; fi
+render audit-off --set audit.writeReports=true
+expect_eq "audit off: no RBAC whatever writeReports says" "$(q "$work/audit-off.yaml" '[k for k in kinds() if "Role" in k]')" '[]'
+expect_eq "audit off: no audit flags" "$(q "$work/audit-off.yaml" '[a for a in ctr()["args"] if "audit" in a or "report" in a]')" '[]'
+
 echo "helm_test: $passes passed, $fails failed"
 [ "$fails" -eq 0 ]

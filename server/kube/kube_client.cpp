@@ -148,7 +148,16 @@ KubeResult<KubeHttpResponse> KubeClient::Send(const Call& call) {
   milliseconds backoff(250);
   bool reauthenticated = false;
   std::string last;  // the last failure, for the message when time runs out
+  const auto cancelled = [&] { return options_.cancelled && options_.cancelled(); };
   for (int attempt = 0;; ++attempt) {
+    if (options_.rate_limit) {
+      const auto wait = options_.rate_limit->Take();
+      if (wait.count() > 0) options_.sleep(std::chrono::ceil<milliseconds>(wait));
+    }
+    if (cancelled()) {
+      out.error = KubeError{0, "", call.action + ": cancelled"};
+      return out;
+    }
     auto creds = credentials_->Get();
     if (!creds) {
       out.error = KubeError{0, "", call.action + ": " + creds.error()};
@@ -169,7 +178,9 @@ KubeResult<KubeHttpResponse> KubeClient::Send(const Call& call) {
     KubeTransportResult result = transport_->Send(req);
     std::optional<milliseconds> wait;
     if (auto* err = std::get_if<KubeTransportError>(&result)) {
-      const bool retry = !err->timeout && err->message.find("TLS") == std::string::npos;
+      // "cannot connect": nothing was sent, so even a create or update may be tried again.
+      const bool retry = !err->timeout && err->message.find("TLS") == std::string::npos &&
+                         (call.idempotent || err->message == "cannot connect");
       if (!retry || attempt >= options_.max_retries) {
         const std::string why = err->timeout ? "timed out after " + std::to_string(options_.timeout.count() / 1000) + "s"
                                              : err->message;
@@ -187,7 +198,8 @@ KubeResult<KubeHttpResponse> KubeClient::Send(const Call& call) {
         reauthenticated = true;
         continue;
       }
-      if (!Retryable(res.status) || attempt >= options_.max_retries) {
+      const bool retryable = call.idempotent ? Retryable(res.status) : res.status == 429;
+      if (!retryable || attempt >= options_.max_retries) {
         out.error = StatusError(res, call.action);
         return out;
       }
@@ -204,6 +216,10 @@ KubeResult<KubeHttpResponse> KubeClient::Send(const Call& call) {
       return out;
     }
     options_.sleep(pause);
+    if (cancelled()) {
+      out.error = KubeError{0, "", call.action + ": cancelled"};
+      return out;
+    }
   }
 }
 
@@ -268,6 +284,18 @@ KubeResult<json> KubeClient::Apply(const std::string& path, const json& object, 
                                    const std::string& action) {
   const std::string query = "?fieldManager=" + PercentEncode(manager) + "&force=true";
   return JsonBody(Send({"PATCH", path + query, object.dump(), "application/apply-patch+yaml", action}), action);
+}
+
+KubeResult<json> KubeClient::Create(const std::string& collection_path, const json& object, const std::string& action) {
+  Call call{"POST", collection_path, object.dump(), "application/json", action};
+  call.idempotent = false;
+  return JsonBody(Send(call), action);
+}
+
+KubeResult<json> KubeClient::Update(const std::string& path, const json& object, const std::string& action) {
+  Call call{"PUT", path, object.dump(), "application/json", action};
+  call.idempotent = false;
+  return JsonBody(Send(call), action);
 }
 
 KubeResult<bool> KubeClient::Delete(const std::string& path, const std::string& action) {

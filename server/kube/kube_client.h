@@ -1,10 +1,15 @@
 // The Kubernetes API client: authenticated requests with retries and timeouts, API Status
 // errors turned into messages, and the calls rootgate makes (one page of a LIST streamed item
-// by item, GET, server-side apply, DELETE). Paging over a whole list is in kube_list.h.
+// by item, GET, server-side apply, DELETE, and for Leases: POST to create, PUT to update).
+// Paging over a whole list is in kube_list.h.
 //
 // Retries: 429 and 500/502/503/504 (and connection failures) are retried with exponential
 // backoff (250 ms doubling, at most 8 s, at most `max_retries` times), waiting Retry-After
-// seconds instead when the server sends it, never past the call's deadline. A 401 makes the
+// seconds instead when the server sends it, never past the call's deadline. Create and Update
+// are not idempotent, so they are retried only when the request cannot have been acted on
+// (429, or no connection made); a 409 Conflict is returned at once, never retried.
+// An optional token bucket (`rate_limit`) spaces requests out, and an optional `cancelled`
+// check ends a call (before each attempt and each wait) with an error of status 0. A 401 makes the
 // credential source re-read its token file or re-run its exec plugin, and the call is sent once
 // more. Every call has a deadline (`timeout`, sleeps included).
 //
@@ -24,6 +29,7 @@
 
 #include "server/kube/credentials.h"
 #include "server/kube/kube_transport.h"
+#include "server/util/token_bucket.h"
 
 namespace rootgate::server::kube {
 
@@ -56,8 +62,14 @@ struct KubeResult {
 struct KubeClientOptions {
   std::chrono::milliseconds timeout{60000};  // per call, retries included
   int max_retries = 5;
-  // How retries wait; tests pass a fake. Default: std::this_thread::sleep_for.
+  // How retries and the rate limit wait; tests pass a fake. Default: std::this_thread::sleep_for.
   std::function<void(std::chrono::milliseconds)> sleep;
+  // Client-side rate limit shared by every call of this client (nullptr: none). Each HTTP
+  // exchange, retries included, takes one token, waiting (through `sleep`) when none is left.
+  std::shared_ptr<TokenBucket> rate_limit;
+  // True: stop now. Checked before each attempt and after each wait; a cancelled call returns
+  // an error "...: cancelled" with status 0. Unset: never cancelled.
+  std::function<bool()> cancelled;
 };
 
 // One page of a LIST.
@@ -103,11 +115,23 @@ class KubeClient {
   // DELETE `path`; a 404 counts as done.
   KubeResult<bool> Delete(const std::string& path, const std::string& action);
 
+  // POST `object` to the collection at `collection_path` (create). A 409 (AlreadyExists) comes
+  // back as an error with status 409. Retried only on 429 or when no connection was made.
+  KubeResult<nlohmann::json> Create(const std::string& collection_path, const nlohmann::json& object,
+                                    const std::string& action);
+
+  // PUT `object` at `path` (replace). With metadata.resourceVersion set this is optimistic
+  // concurrency: a 409 (Conflict) means the object changed since it was read, and comes back as
+  // an error with status 409. Retried only on 429 or when no connection was made.
+  KubeResult<nlohmann::json> Update(const std::string& path, const nlohmann::json& object,
+                                    const std::string& action);
+
   RequestStats stats() const;
 
  private:
   struct Call {
     std::string method, path, body, content_type, action;
+    bool idempotent = true;  // false: retry only what cannot have been acted on
   };
   KubeResult<KubeHttpResponse> Send(const Call& call);
   KubeError StatusError(const KubeHttpResponse& res, const std::string& action) const;

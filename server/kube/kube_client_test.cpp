@@ -209,3 +209,57 @@ TEST_CASE("apply and delete") {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_CASE("Create and Update: POST/PUT the object; 409 returned at once; 5xx not retried, 429 is") {
+  int calls = 0;
+  Harness h([&](const SentRequest& r) {
+    ++calls;
+    if (r.method == "POST") return KubeTransportResult(Json(409, StatusBody(409, "AlreadyExists", "leases \\\"x\\\" already exists")));
+    if (calls == 2) return KubeTransportResult(Json(429, StatusBody(429, "TooManyRequests", "slow down"), {{"retry-after", "1"}}));
+    return KubeTransportResult(Json(503, StatusBody(503, "ServiceUnavailable", "busy")));
+  });
+  auto created = h.client->Create("/apis/coordination.k8s.io/v1/namespaces/a/leases", json{{"kind", "Lease"}}, "create lease a/x");
+  REQUIRE_FALSE(created.ok());
+  CHECK(created.error->status == 409);
+  CHECK(Has(created.error->message, "create lease a/x: AlreadyExists (409)"));
+  CHECK(calls == 1);
+  CHECK(h.transport->sent()[0].method == "POST");
+  CHECK(h.transport->sent()[0].content_type == "application/json");
+  CHECK(json::parse(h.transport->sent()[0].body)["kind"] == "Lease");
+  // PUT: the 429 is retried (after Retry-After), the 503 is not (the update may have happened).
+  auto updated = h.client->Update("/apis/coordination.k8s.io/v1/namespaces/a/leases/x", json::object(), "update lease a/x");
+  REQUIRE_FALSE(updated.ok());
+  CHECK(updated.error->status == 503);
+  CHECK(calls == 3);
+  CHECK(h.sleeps == std::vector<milliseconds>{milliseconds(1000)});
+  CHECK(h.transport->sent()[2].method == "PUT");
+}
+
+TEST_CASE("rate limit and cancel: each exchange takes a token; a cancelled call stops before sending") {
+  rootgate::server::ManualClock clock;
+  auto bucket = std::make_shared<rootgate::server::TokenBucket>(2, 1, clock);
+  std::vector<milliseconds> sleeps;
+  bool cancel = false;
+  int sent = 0;
+  ClientConfig config;
+  config.server = "https://api:6443";
+  KubeClientOptions o;
+  o.sleep = [&](milliseconds d) { sleeps.push_back(d); clock.Advance(d); };
+  o.rate_limit = bucket;
+  o.cancelled = [&] { return cancel; };
+  KubeClient client(config, std::make_unique<FakeTransport>([&](const SentRequest&) { ++sent; return Json(200, "{}"); }),
+                    std::make_unique<FixedCredentials>(std::vector<std::string>{"t"}), o);
+  CHECK(client.Get("/api/v1/namespaces/a", "get a").ok());
+  CHECK(client.Get("/api/v1/namespaces/a", "get a").ok());
+  CHECK(sleeps == std::vector<milliseconds>{milliseconds(500)});  // 2 a second, burst 1
+  cancel = true;
+  auto r = client.Get("/api/v1/namespaces/a", "get a");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error->status == 0);
+  CHECK(r.error->message == "get a: cancelled");
+  CHECK(sent == 2);
+}
+
+}  // namespace

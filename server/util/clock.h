@@ -2,6 +2,7 @@
 // Implementations must be thread-safe.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 
 namespace rootgate::server {
@@ -18,6 +19,16 @@ class Clock {
 class SteadyClock final : public Clock {
  public:
   TimePoint Now() const override { return std::chrono::steady_clock::now(); }
+};
+
+// A clock that moves only when told (tests). Thread-safe.
+class ManualClock final : public Clock {
+ public:
+  TimePoint Now() const override { return TimePoint(std::chrono::nanoseconds(ns_.load())); }
+  void Advance(std::chrono::nanoseconds d) { ns_.fetch_add(d.count()); }
+
+ private:
+  std::atomic<int64_t> ns_{int64_t{1000} * 1000 * 1000 * 1000};  // not at the epoch
 };
 
 }  // namespace rootgate::server

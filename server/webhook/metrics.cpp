@@ -166,7 +166,7 @@ std::string Metrics::Render() const {
   RenderHttp(&out);
   RenderReloads(&out);
   RenderConnections(&out);
-  if (extra_) extra_(&out);
+  for (const auto& render : extra_) render(&out);
   Header(&out, "rootgate_build_info", "gauge", "Always 1; the version of the running binary.");
   Sample(&out, "rootgate_build_info", Label("version", version_), 1);
   RenderProcessMetrics(&out);

@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "policy/rule_id.h"
 #include "server/admission/admission_decision.h"
@@ -65,9 +66,10 @@ class Metrics {
 
   // Every metric, in the Prometheus text format.
   std::string Render() const;
-  // Metrics kept elsewhere (registry lookups: RenderRegistryMetrics), appended by Render. Set
-  // once, before the server starts; `render` must outlive this object and be thread-safe.
-  void SetExtraMetrics(std::function<void(std::string*)> render) { extra_ = std::move(render); }
+  // Metrics kept elsewhere (registry lookups: RenderRegistryMetrics; the background audit's
+  // gauges), appended by Render in the order added. Added before the server starts; `render`
+  // must outlive this object and be thread-safe.
+  void AddExtraMetrics(std::function<void(std::string*)> render) { extra_.push_back(std::move(render)); }
 
  private:
   static constexpr auto kRelaxed = std::memory_order_relaxed;
@@ -90,7 +92,7 @@ class Metrics {
   std::array<std::atomic<uint64_t>, 2> cert_reloads_{};    // success, error
   std::atomic<int64_t> cert_not_after_{0};
   ConnectionCounters connections_;
-  std::function<void(std::string*)> extra_;
+  std::vector<std::function<void(std::string*)>> extra_;
 };
 
 // Counts one in-flight admission request for its lifetime. Not copyable.

@@ -7,7 +7,9 @@
 #include <thread>
 
 #include "policy/policy_parse.h"
+#include "server/webhook/background_audit.h"
 #include "server/webhook/dev_certs.h"
+#include "server/kube/kubeconfig.h"
 #include "server/webhook/https_server.h"
 #include "server/admission/image_lookup.h"
 #include "server/util/logging.h"
@@ -176,6 +178,39 @@ class HealthServer {
   std::thread thread_;
 };
 
+// Cluster access for serve: --kubeconfig (that file only, its current context), else the
+// in-cluster config.
+Result<kube::ClientConfig> ServeClientConfig(const ServeOptions& o) {
+  if (o.kubeconfig.empty()) {
+    auto c = kube::InClusterConfig(kube::InClusterFromEnvironment());
+    if (!c) return Error{"no --kubeconfig and no in-cluster config: " + c.error()};
+    return c;
+  }
+  kube::LoadOptions load;
+  load.explicit_path = o.kubeconfig;
+  return kube::LoadClientConfig(load);
+}
+
+// The background audit's options from the flags; an error when the Lease's namespace is unknown.
+Result<BackgroundAuditOptions> AuditOptionsOf(const ServeOptions& o) {
+  BackgroundAuditOptions a;
+  a.interval = o.audit_interval;
+  a.write_reports = o.audit_write_reports;
+  a.report_api = o.audit_report_api == "openreports.io/v1alpha1" ? audit::ReportApi::kOpenReports
+                                                                 : audit::ReportApi::kPolicyReport;
+  a.qps = o.audit_qps;
+  a.burst = o.audit_burst;
+  a.lease.namespace_name = o.audit_lease_namespace.empty()
+                               ? kube::DefaultLeaseNamespace(kube::InClusterFromEnvironment().dir)
+                               : o.audit_lease_namespace;
+  if (a.lease.namespace_name.empty()) {
+    return Error{"--audit-interval: the Lease's namespace is unknown (not in a pod, no $POD_NAMESPACE); "
+                 "give --audit-lease-namespace"};
+  }
+  a.lease.identity = kube::DefaultLeaderIdentity();
+  return a;
+}
+
 }  // namespace
 
 int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -213,7 +248,32 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
       return 2;
     }
     resolver = std::move(built).value();
-    state.metrics.SetExtraMetrics([r = resolver.get()](std::string* out) { RenderRegistryMetrics(r->metrics(), out); });
+    state.metrics.AddExtraMetrics([r = resolver.get()](std::string* out) { RenderRegistryMetrics(r->metrics(), out); });
+  }
+  std::unique_ptr<ImageResolver> audit_resolver;  // declared before `background`, which uses it
+  std::optional<BackgroundAudit> background;
+  std::optional<kube::ClientConfig> cluster;
+  if (o.audit_interval.count() > 0) {
+    auto audit_options = AuditOptionsOf(o);
+    auto config = audit_options ? ServeClientConfig(o) : Result<kube::ClientConfig>(Error{audit_options.error()});
+    if (!config) {
+      err << "rootgate serve: " << config.error() << "\n";
+      return 2;
+    }
+    for (const std::string& w : config.value().warnings) Log(spdlog::level::warn, "kubeconfig", {{"warning", w}});
+    cluster = std::move(config).value();
+    // The audit's image lookups get a resolver of their own (cache, workers): a scan's thousands
+    // of images must not queue ahead of an admission request's lookup.
+    if (!o.registry.offline) {
+      auto built = BuildImageResolver(o.registry, clock, std::chrono::seconds(0));
+      if (!built) {
+        err << "rootgate serve: " << built.error() << "\n";
+        return 2;
+      }
+      audit_resolver = std::move(built).value();
+    }
+    background.emplace(std::move(audit_options).value(), state.policy, audit_resolver.get());
+    state.metrics.AddExtraMetrics([b = &*background](std::string* out) { b->gauges().Render(out); });
   }
   const policy::NoImageFacts no_facts;
   std::optional<RegistryFacts> registry_facts;
@@ -234,14 +294,24 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   LogListening(o, state, bound.value(), o.health_listen ? health_bound.value().ToString() : "",
                ready_ms);
   reloader.Start();
+  if (background) {
+    auto started_audit = background->Start(*cluster);
+    if (!started_audit) {
+      Log(spdlog::level::err, "cannot start the background audit", {{"error", started_audit.error()}});
+      server.Stop();
+      return 2;
+    }
+  }
   ShutdownSignals signals(
       o.grace_period,
       [&](int) {
         state.shutting_down.store(true);
+        if (background) background->RequestStop();
         server.Stop();
       },
       [&] { return state.metrics.Inflight(); });
   server.Run();
+  if (background) background->Stop();  // cancels a running scan, releases the Lease
   health.Stop();
   signals.Finished();
   reloader.Stop();

@@ -1,6 +1,7 @@
 #include "server/webhook/serve_options.h"
 
 #include <charconv>
+#include <cstdlib>
 #include <functional>
 #include <map>
 
@@ -35,7 +36,17 @@ const char* const kServeUsage =
     "                         after a response for the next request beyond --idle-timeout;\n"
     "                         a slower connection is closed (default 10s)\n"
     "  --idle-timeout DUR     keep-alive: an idle connection is closed after this, whole\n"
-    "                         seconds (default 5s)\n";
+    "                         seconds (default 5s)\n"
+    "  --kubeconfig FILE      cluster access from this kubeconfig (default: the in-cluster config)\n"
+    "background audit (off unless --audit-interval is given):\n"
+    "  --audit-interval DUR   audit the cluster every DUR on the replica holding the Lease\n"
+    "                         rootgate-audit (leader election); gauges on /metrics\n"
+    "  --write-reports        keep PolicyReports (one per namespace, named rootgate) current\n"
+    "  --report-api API       wgpolicyk8s.io/v1alpha2 (default) or openreports.io/v1alpha1\n"
+    "  --audit-qps N          the audit's API requests a second (default 5)\n"
+    "  --audit-burst N        and its burst (default 10)\n"
+    "  --audit-lease-namespace NS  where the Lease lives (default: the pod's namespace from the\n"
+    "                         service-account namespace file, else $POD_NAMESPACE)\n";
 
 std::string ListenAddress::ToString() const {
   const bool v6 = host.find(':') != std::string::npos;
@@ -135,6 +146,27 @@ const std::map<std::string, Setter>& Setters() {
          return n ? std::string() : "expected a number from 1 to " + std::to_string(kMaxConnectionsLimit);
        }},
       {"--read-timeout", Duration(&ServeOptions::read_timeout)},
+      {"--kubeconfig", Text(&ServeOptions::kubeconfig)},
+      {"--audit-interval", Duration(&ServeOptions::audit_interval)},
+      {"--report-api", [](ServeOptions& o, const std::string& v) {
+         o.audit_report_api = v;
+         return v == "wgpolicyk8s.io/v1alpha2" || v == "openreports.io/v1alpha1"
+                    ? std::string()
+                    : std::string("expected wgpolicyk8s.io/v1alpha2 or openreports.io/v1alpha1");
+       }},
+      {"--audit-qps", [](ServeOptions& o, const std::string& v) {
+         char* end = nullptr;
+         const double q = std::strtod(v.c_str(), &end);
+         if (v.empty() || *end != '\0' || !(q > 0) || q > 10000) return std::string("expected a number above 0, at most 10000");
+         o.audit_qps = q;
+         return std::string();
+       }},
+      {"--audit-burst", [](ServeOptions& o, const std::string& v) {
+         auto n = ParseCount(v, 1, 10000);
+         if (n) o.audit_burst = static_cast<int>(*n);
+         return n ? std::string() : std::string("expected a number from 1 to 10000");
+       }},
+      {"--audit-lease-namespace", Text(&ServeOptions::audit_lease_namespace)},
       {"--idle-timeout", [](ServeOptions& o, const std::string& v) {
          auto d = ParseGoDuration(v);
          if (!d || *d < std::chrono::seconds(1)) return std::string("expected a duration of at least 1s");
@@ -152,6 +184,10 @@ Result<ServeOptions> ParseServeFlags(const std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--help" || args[i] == "-h") {
       o.help = true;
+      continue;
+    }
+    if (args[i] == "--write-reports") {
+      o.audit_write_reports = true;
       continue;
     }
     auto registry_flag = ConsumeRegistryFlag(args, &i, &o.registry);
@@ -176,6 +212,13 @@ Result<ServeOptions> ParseServeFlags(const std::vector<std::string>& args) {
   }
   if (o.tls_cert.empty() != o.tls_key.empty()) return Error{"give --tls-cert and --tls-key together"};
   if (!o.policy_file.empty() && !o.preset.empty()) return Error{"give --policy or --preset, not both"};
+  if (o.audit_interval.count() == 0) {
+    const bool audit_flag = o.audit_write_reports || o.audit_report_api != "wgpolicyk8s.io/v1alpha2" ||
+                            o.audit_qps != 5 || o.audit_burst != 10 || !o.audit_lease_namespace.empty();
+    if (audit_flag) return Error{"--write-reports, --report-api, --audit-qps, --audit-burst and --audit-lease-namespace need --audit-interval"};
+  } else if (o.audit_interval < std::chrono::seconds(1)) {
+    return Error{"--audit-interval: at least 1s"};
+  }
   if (o.state_dir.empty()) o.state_dir = DefaultStateDir();
   return o;
 }

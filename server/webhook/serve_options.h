@@ -49,6 +49,15 @@ struct ServeOptions {
   size_t max_connections = 1024;  // open HTTPS connections at once; more are closed at once
   std::chrono::nanoseconds read_timeout = std::chrono::seconds(10);  // handshake + one request
   std::chrono::seconds idle_timeout{5};  // keep-alive: idle time before the server closes
+  // Cluster access (--kubeconfig; empty: the in-cluster config), used by the background audit.
+  std::string kubeconfig;
+  // The background audit (server/webhook/background_audit.h); off while audit_interval is 0.
+  std::chrono::nanoseconds audit_interval{0};
+  bool audit_write_reports = false;
+  std::string audit_report_api = "wgpolicyk8s.io/v1alpha2";  // or openreports.io/v1alpha1
+  double audit_qps = 5;
+  int audit_burst = 10;
+  std::string audit_lease_namespace;  // default: the pod's namespace (file, else $POD_NAMESPACE)
   bool help = false;      // --help given
   RegistryOptions registry;  // registry lookups: --allow-registry, --offline, ... (kRegistryFlagsHelp)
 };

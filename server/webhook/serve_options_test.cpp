@@ -113,3 +113,33 @@ TEST_CASE("serve flags: mistakes are named") {
     CHECK(o.error().find(c.part) != std::string::npos);
   }
 }
+
+TEST_CASE("serve flags: the background audit") {
+  auto off = ParseServeFlags({});
+  REQUIRE(off.ok());
+  CHECK(off.value().audit_interval == 0s);  // off by default
+  CHECK(off.value().audit_qps == 5);        // client-go's QPS and Burst
+  CHECK(off.value().audit_burst == 10);
+  auto o = ParseServeFlags({"--audit-interval", "2m", "--write-reports", "--report-api=openreports.io/v1alpha1",
+                            "--audit-qps", "2.5", "--audit-burst=3", "--audit-lease-namespace", "rg",
+                            "--kubeconfig", "/k"});
+  REQUIRE_MESSAGE(o.ok(), o.error());
+  CHECK(o.value().audit_interval == 2min);
+  CHECK(o.value().audit_write_reports);
+  CHECK(o.value().audit_report_api == "openreports.io/v1alpha1");
+  CHECK(o.value().audit_qps == 2.5);
+  CHECK(o.value().audit_burst == 3);
+  CHECK(o.value().audit_lease_namespace == "rg");
+  CHECK(o.value().kubeconfig == "/k");
+  const auto error = [](std::vector<std::string> args) {
+    auto r = ParseServeFlags(args);
+    return r.ok() ? std::string("(accepted)") : r.error();
+  };
+  CHECK(error({"--write-reports"}).find("need --audit-interval") != std::string::npos);
+  CHECK(error({"--audit-qps", "3"}).find("need --audit-interval") != std::string::npos);
+  CHECK(error({"--audit-interval", "500ms"}) == "--audit-interval: at least 1s");
+  CHECK(error({"--audit-interval", "soon"}).rfind("--audit-interval soon: expected a positive duration", 0) == 0);
+  CHECK(error({"--audit-interval", "1m", "--audit-qps", "0"}).rfind("--audit-qps 0: expected a number above 0", 0) == 0);
+  CHECK(error({"--audit-interval", "1m", "--audit-burst", "0"}).rfind("--audit-burst 0: expected a number from 1", 0) == 0);
+  CHECK(error({"--audit-interval", "1m", "--report-api", "v1"}).rfind("--report-api v1: expected wgpolicyk8s.io", 0) == 0);
+}
