@@ -1,7 +1,9 @@
 // Image facts: what is known about an image's config `User`, keyed by the reference as written
 // in the pod spec. The evaluator asks the policy's static overrides first and this interface
 // second; the server fills it from its cache and the OCI registry, the CLI from the registry
-// (--resolve-images) or not at all. Implementations must be safe for concurrent const use.
+// (--resolve-images) or not at all. A second question, for Dockerfiles, is the uid of a given
+// user name in an image's /etc/passwd (FindUserName: its base image's, for a USER the
+// Dockerfile does not create). Implementations must be safe for concurrent const use.
 #pragma once
 
 #include <cstdint>
