@@ -127,6 +127,9 @@ setup_psa() {
   fi
   note "psa: starting etcd and kube-apiserver for the Pod Security webhook's namespace lookups"
   CI="" kube_start >&2 || rc=$?
+  # kube_lib's stop steps are written for scripts without `set -e` (a process already gone makes
+  # its `kill` fail): run them, and then ours, with it off.
+  trap 'set +e; kube_stop; cleanup' EXIT
   if [ "$rc" != 0 ]; then
     note "the API server did not start (exit $rc): the Pod Security webhook peer is left out"
     servers="${servers/psa/}"
@@ -522,7 +525,7 @@ report() {
         "$mr" "$(verdict "$mr" "<=" 0.25)"
     done
   fi
-  if [ "${#idle_line[@]}" -gt 0 ]; then
+  if [ -n "${idle_line[*]:-}" ]; then
     echo
     echo "idle: $idle_conns kept-alive connections idle for ${idle_seconds}s, then one request on each in turn"
     for name in $servers; do
