@@ -35,7 +35,8 @@
 #        KEEPALIVE_MAX=1000  requests per connection for the minimal server and nginx: rootgate's
 #                         and nginx's value (cpp-httplib's default of 5 costs a TLS handshake
 #                         every 5th request)
-#        PERF=1           also profile rootgate under wrk with perf and print the top symbols
+#        PERF=1           also profile rootgate under wrk with perf: the top symbols, and where
+#                         its threads gave up the CPU (sched_switch call chains, by thread state)
 #        KEEP_TMP=1       keep the temp dir (certificate, logs, wrk output) and print its path
 #        BUILD_DIR=build  where rootgate is built (relative to the repository, or absolute)
 #        LOG_LEVEL=info   rootgate's --log-level: info (the default) writes one line per decision
@@ -417,7 +418,7 @@ summarize_rounds() {
   if [ -n "${round_rps[rootgate,1]:-}" ]; then
     values=()
     for r in $(seq 1 "$rounds"); do
-      values+=("$(ratio "${round_rps[rootgate,$r]}" "${round_rps[minimal,$r]}")")
+      values+=("$(ratio "${round_rps[rootgate,$r]}" "${round_rps[minimal,$r]:-0}")")
     done
     round_ratios="${values[*]}"
     median_ratio="$(median "${values[@]}")"
@@ -442,6 +443,51 @@ profile() { # pid port: perf on rootgate during a wrk run; the report goes to pe
     echo "-- rootgate's own functions: time with callees, self time"
     perf_report --children --sort sym --percent-limit 0.5 | grep -E 'rootgate::' | head -20
   } >"$work/perf.txt" 2>&1 || true
+  note "rootgate: perf record -e sched:sched_switch during ${duration}s of wrk"
+  perf record -e sched:sched_switch --call-graph dwarf,8192 -p "$1" -o "$work/sched.data" \
+    -- sleep "$duration" >/dev/null 2>&1 &
+  perf_pid=$!
+  pids+=("$perf_pid")
+  run_wrk rootgate-sched "$2" "$duration"
+  wait "$perf_pid" || true
+  {
+    echo "== perf: where rootgate's threads gave up the CPU under wrk (${w_rps} requests/s; state S: blocked, R: preempted)"
+    perf script -i "$work/sched.data" -F trace,ip,sym 2>/dev/null | switch_sites | head -12
+  } >>"$work/perf.txt" 2>&1 || true
+}
+
+# Reads `perf script -F trace,ip,sym` of sched_switch events with call chains; prints the share of
+# switches by the thread's state and the first two frames past the system call (library wrappers
+# for locks, waits and I/O skipped).
+switch_sites() {
+  python3 -c '
+import collections, re, sys
+counts = collections.Counter()
+def add(block):
+    if not block:
+        return
+    m = re.search(r"prev_state=(\S+)", block[0])
+    names = [l.split(None, 1)[1].strip() if len(l.split(None, 1)) > 1 else l.strip() for l in block[1:]]
+    key = "(kernel) " + " < ".join(names[:3])
+    for i, f in enumerate(names):
+        if "entry_SYSCALL" in f:
+            rest = [x for x in names[i + 1:] if not re.match(
+                r"(__GI|__libc|__futex|futex_|___pthread|__pthread|pthread_|std::|__lll|__new|__condvar|syscall|\[unknown\]|_IO)", x)]
+            key = " < ".join(rest[:2])
+            break
+    counts[(m.group(1) if m else "?", key)] += 1
+block = []
+for line in sys.stdin:
+    if line.strip():
+        block.append(line.rstrip())
+    else:
+        add(block)
+        block = []
+add(block)
+total = sum(counts.values()) or 1
+for (state, key), n in counts.most_common(12):
+    print(f"{100 * n / total:5.1f}%  {state}  {key[:160]}")
+'
 }
 
 perf_report() { # perf report options; template arguments and parameter lists are elided
@@ -469,12 +515,12 @@ report() {
   echo
   if [ -n "${rps[rootgate]:-}" ]; then
     echo "rootgate/minimal  $median_ratio  (median of the rounds' ratios: $round_ratios)  (target >= 0.80: $(verdict "$median_ratio" ">=" 0.8))"
-    echo "rootgate/nginx    $(ratio "${rps[rootgate]}" "${rps[nginx]}")  (reported as it is)"
+    echo "rootgate/nginx    $(ratio "${rps[rootgate]}" "${rps[nginx]:-0}")  (reported as it is)"
     echo "rootgate p99      ${p99[rootgate]} ms  (target <= 1 ms: $(verdict "${p99[rootgate]}" "<=" 1))"
   else
     echo "rootgate serve not built yet: ratios, RSS and readiness not measured"
   fi
-  echo "minimal/nginx     $(ratio "${rps[minimal]}" "${rps[nginx]}")"
+  echo "minimal/nginx     $(ratio "${rps[minimal]:-0}" "${rps[nginx]:-0}")"
   echo
   echo "new TLS connection per request (Connection: close):"
   for name in rootgate minimal; do
@@ -483,7 +529,7 @@ report() {
     fi
   done
   if [ -n "${close_rps[rootgate]:-}" ]; then
-    echo "  rootgate/minimal  $(ratio "${close_rps[rootgate]}" "${close_rps[minimal]}")"
+    echo "  rootgate/minimal  $(ratio "${close_rps[rootgate]}" "${close_rps[minimal]:-0}")"
   fi
   if [ -n "$rss_end" ]; then
     echo
