@@ -12,6 +12,8 @@ test makes with the openssl CLI, and checks what the issue asks for:
     mismatched pair kept out;
   * policy reload, good (verdict changes) and bad (last good kept, error counted);
   * SIGTERM with requests in flight (all complete, exit 0), the grace period, SIGINT;
+  * idle keep-alive connections: served again after idling, no thread each, closed at
+    --idle-timeout;
   * the local run: self-signed CA and certificate made once and reused, and the printed curl
     command showing a denial.
 
@@ -375,6 +377,52 @@ def test_sigterm_in_flight(ca, server_cert):
     stuck.close()
 
 
+def test_idle_keepalive(ca, server_cert):
+    # Idle keep-alive connections wait in one epoll set, holding no thread (issue 16): each is
+    # still served on the same connection after it went idle, counted open while idle, and
+    # closed by the server at --idle-timeout.
+    srv = Server("--tls-cert", server_cert[0], "--tls-key", server_cert[1], "--offline",
+                 "--idle-timeout", "4s", "--threads", "4")
+    ctx = client_context(ca)
+    body = json.dumps(fixture("003")["body"]).encode()
+    uid = fixture("003")["body"]["request"]["uid"]
+    conns = [connect(srv.port, ctx) for _ in range(20)]
+    for c in conns:
+        status, _, _ = json_post(c, body)
+        check("idle: first request", status == 200, status)
+        time.sleep(0.06)  # past the 50 ms a thread waits for the next request: its thread is free
+    socks = [c.sock for c in conns]
+    time.sleep(0.5)  # well past the 50 ms a thread waits for the next request
+    probe = connect(srv.port, ctx)
+    _, _, values = metrics(probe)
+    check("idle: idle connections counted open", values.get("rootgate_open_connections", 0) >= 21,
+          values.get("rootgate_open_connections"))
+    # 20 idle connections and few threads (a thread per connection would be 20 or more).
+    check("idle: no thread per idle connection", values.get("rootgate_worker_threads", 99) <= 10,
+          values.get("rootgate_worker_threads"))
+    for c, sock in zip(conns, socks):
+        status, _, data = json_post(c, body)
+        check("idle: served after idling, same connection",
+              status == 200 and c.sock is sock and json.loads(data)["response"]["uid"] == uid, status)
+    probe.close()
+    time.sleep(5)  # past --idle-timeout 4s
+    closed = 0
+    for c in conns:
+        c.sock.settimeout(2)
+        try:
+            closed += c.sock.recv(1) == b""
+        except (OSError, ssl.SSLError):
+            closed += 1
+        c.close()
+    check("idle: closed by the server at --idle-timeout", closed == len(conns), closed)
+    conn = connect(srv.port, ctx)
+    _, _, values = metrics(conn)
+    check("idle: none left open", values.get("rootgate_open_connections") == 1,
+          values.get("rootgate_open_connections"))
+    conn.close()
+    check("idle: exit 0", srv.stop() == 0)
+
+
 def test_local_run():
     state = f"{WORK}/state"
     srv = Server("--state-dir", state)
@@ -422,12 +470,13 @@ def main():
         srv, conn = test_fixtures_keepalive(ca[0], cert_a)
         test_bad_requests(srv, conn)
         test_health_and_metrics(srv, conn)
-        conn.close()  # an idle keep-alive connection holds a worker until it times out (5 s)
+        conn.close()  # else an idle keep-alive connection stays open until it times out (5 s)
         check("first server exit 0", srv.stop() == 0)
         for test, args in ((test_mtls, (ca[0], cert_a)),
                            (test_certificate_rotation, (ca[0], cert_a, cert_b)),
                            (test_policy_reload, (ca[0], cert_a)),
                            (test_sigterm_in_flight, (ca[0], cert_a)),
+                           (test_idle_keepalive, (ca[0], cert_a)),
                            (test_local_run, ()),
                            (test_quiet_with_certificates, (cert_a,))):
             print(f"{time.monotonic() - t0:6.2f}s {test.__name__}")

@@ -20,11 +20,16 @@ struct ConnectionPool::Worker {
 
 // What the threads share. Each thread holds a shared_ptr to it, so a thread finishing its last
 // steps never touches freed memory, whatever the order of destruction.
+namespace {
+thread_local bool t_keep_open = false;
+}  // namespace
+
 struct ConnectionPool::State {
   ConnectionPoolOptions options;
   ConnectionCounters* counters;
   std::mutex mu;
   std::condition_variable gone;  // a thread exited
+  std::condition_variable closed;  // a connection was closed
   // The rest guarded by mu.
   std::vector<Worker*> idle;                 // newest last
   std::deque<std::function<void()>> backlog;  // only when no thread could be started
@@ -59,22 +64,48 @@ bool ConnectionPool::StartThread(const std::shared_ptr<State>& s, const std::fun
   return true;
 }
 
+bool ConnectionPool::Dispatch(std::function<void()>& fn) {
+  State& s = *state_;
+  if (!s.idle.empty()) {
+    Worker* w = s.idle.back();
+    s.idle.pop_back();
+    w->task = std::move(fn);
+    w->wake.notify_one();
+    return true;
+  }
+  if (StartThread(state_, fn)) return true;
+  if (s.threads == 0) return false;
+  s.backlog.push_back(std::move(fn));  // a busy thread takes it from the backlog when it is done
+  return true;
+}
+
+void ConnectionPool::KeepConnectionOpen() { t_keep_open = true; }
+
+bool ConnectionPool::Resume(std::function<void()> fn) {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  return Dispatch(fn);
+}
+
+void ConnectionPool::ConnectionClosed() {
+  State& s = *state_;
+  std::lock_guard<std::mutex> lock(s.mu);
+  --s.open;
+  s.counters->open.fetch_sub(1, std::memory_order_relaxed);
+  if (s.open == 0) s.closed.notify_all();
+}
+
+void ConnectionPool::WaitAllClosed() {
+  State& s = *state_;
+  std::unique_lock<std::mutex> lock(s.mu);
+  s.closed.wait(lock, [&] { return s.open == 0; });
+}
+
 void ConnectionPool::enqueue(std::function<void()> fn) {
   State& s = *state_;
   {
     std::lock_guard<std::mutex> lock(s.mu);
     if (s.open < s.options.max_connections) {
-      bool taken = true;
-      if (!s.idle.empty()) {
-        Worker* w = s.idle.back();
-        s.idle.pop_back();
-        w->task = std::move(fn);
-        w->wake.notify_one();
-      } else if (!StartThread(state_, fn)) {
-        taken = s.threads > 0;  // a busy thread takes it from the backlog when it is done
-        if (taken) s.backlog.push_back(std::move(fn));
-      }
-      if (taken) {
+      if (Dispatch(fn)) {
         ++s.open;
         s.counters->open.fetch_add(1, std::memory_order_relaxed);
         s.counters->accepted.fetch_add(1, std::memory_order_relaxed);
@@ -93,13 +124,19 @@ void ConnectionPool::Work(std::shared_ptr<State> sp, std::function<void()> task)
   for (;;) {
     if (task) {
       lock.unlock();
+      t_keep_open = false;
       task();
       task = nullptr;  // whatever the task holds goes before the connection counts as closed
+      const bool kept = t_keep_open;
+      t_keep_open = false;
       lock.lock();
       // Both counts together, under the lock: the gauge never shows a place the pool has not
       // freed yet.
-      --s.open;
-      s.counters->open.fetch_sub(1, std::memory_order_relaxed);
+      if (!kept) {
+        --s.open;
+        s.counters->open.fetch_sub(1, std::memory_order_relaxed);
+        if (s.open == 0) s.closed.notify_all();
+      }
     }
     if (!s.backlog.empty()) {
       task = std::move(s.backlog.front());

@@ -1,6 +1,8 @@
-// The task queue behind the webhook's HTTPS server: one task per accepted connection, each run on
-// its own thread for the connection's whole life (cpp-httplib reads the TLS handshake, headers and
-// body inside the task). Unlike httplib::ThreadPool, whose fixed threads a thousand idle or
+// The task queue behind the webhook's HTTPS server: one task per accepted connection, run on a
+// thread of its own while the connection is busy (TLS handshake, requests, replies). A connection
+// task may leave its connection open when it returns (KeepConnectionOpen: it waits, idle, in
+// IdleConnections, holding no thread); Resume later runs a task for it again, and ConnectionClosed
+// counts it closed when it is closed without a task. Unlike httplib::ThreadPool, whose fixed threads a thousand idle or
 // byte-at-a-time clients would all occupy while real requests wait in its queue, this pool starts
 // a thread whenever every thread is busy, up to a cap on open connections; a connection beyond
 // the cap is handed to `refuse`, which must close it at once. Threads left idle beyond
@@ -59,11 +61,24 @@ class ConnectionPool : public httplib::TaskQueue {
   // Returns once every task given so far has finished and every thread has exited.
   void shutdown() override;
 
+  // Called by a connection task, on its thread, before it returns: its connection stays open
+  // (counted in `open`) after the task ends; Resume or ConnectionClosed takes it over.
+  static void KeepConnectionOpen();
+  // Runs `fn`, a task for a connection kept open, on an idle or a new thread: never refused, not
+  // counted again. False, `fn` not run, only when no thread can be started and none is running.
+  bool Resume(std::function<void()> fn);
+  // A connection kept open was closed without a task.
+  void ConnectionClosed();
+  // Returns once no connection is open (tasks finished, kept-open connections closed).
+  void WaitAllClosed();
+
  private:
   struct Worker;
   struct State;
   static void Work(std::shared_ptr<State> s, std::function<void()> task);
   static bool StartThread(const std::shared_ptr<State>& s, const std::function<void()>& first);
+  // Hands `fn` to an idle thread, a new one, or the backlog; under s.mu. False: none possible.
+  bool Dispatch(std::function<void()>& fn);
 
   std::shared_ptr<State> state_;  // shared with the threads, which may outlive this object
   Refuse refuse_;

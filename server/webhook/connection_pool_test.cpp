@@ -145,6 +145,48 @@ TEST_CASE("connection pool: shutdown waits for running tasks") {
   CHECK(counters.threads.load() == 0);
 }
 
+TEST_CASE("connection pool: a connection kept open counts against the cap until it is closed; Resume serves it again") {
+  ConnectionCounters counters;
+  std::atomic<int> refused{0};
+  ConnectionPool pool({2, 1, 10s, {}}, &counters, CountRefusals(&refused));
+  std::atomic<int> parked{0};
+  auto park = [&] {
+    ConnectionPool::KeepConnectionOpen();
+    parked.fetch_add(1);
+  };
+  pool.enqueue(park);
+  pool.enqueue(park);
+  REQUIRE(Eventually([&] { return parked.load() == 2; }));
+  // Both tasks returned, their connections still open: the cap of 2 is reached.
+  std::this_thread::sleep_for(20ms);
+  CHECK(counters.open.load() == 2);
+  pool.enqueue([] {});
+  CHECK(refused.load() == 1);
+  CHECK(counters.accepted.load() == 2);
+
+  // Resume runs a task for a kept connection, never refused, not counted again; when it returns
+  // without keeping the connection open, the connection is closed.
+  std::atomic<int> resumed{0};
+  CHECK(pool.Resume([&] { resumed.fetch_add(1); }));
+  REQUIRE(Eventually([&] { return resumed.load() == 1 && counters.open.load() == 1; }));
+  CHECK(counters.accepted.load() == 2);
+  CHECK(refused.load() == 1);
+
+  // The other one is closed without a task (an idle connection past its time).
+  std::atomic<bool> all_closed{false};
+  std::thread waiter([&] {
+    pool.WaitAllClosed();
+    all_closed = true;
+  });
+  std::this_thread::sleep_for(20ms);
+  CHECK_FALSE(all_closed.load());
+  pool.ConnectionClosed();
+  waiter.join();
+  CHECK(all_closed.load());
+  CHECK(counters.open.load() == 0);
+  pool.shutdown();
+}
+
 TEST_CASE("connection pool: the cap that fits the open-file limit") {
   CHECK(ConnectionCapForFdLimit(1024, 1024 + kReservedFds) == 1024);
   CHECK(ConnectionCapForFdLimit(1024, 1 << 20) == 1024);

@@ -1,8 +1,11 @@
 #include "server/webhook/https_server.h"
 
 #include <malloc.h>
+#include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <string_view>
@@ -10,6 +13,7 @@
 #include <vector>
 
 #include "server/util/logging.h"
+#include "server/webhook/tls_stream.h"
 
 namespace rootgate::server {
 
@@ -20,6 +24,10 @@ namespace {
 // ~500 bytes costs more CPU than it saves on the wire. The media type is still application/json.
 constexpr const char* kJson = "application/json; charset=utf-8";
 constexpr size_t kKeepAliveMaxRequests = 1000;  // per connection, then the client reconnects
+
+// Set by the logger (which cpp-httplib calls once the reply is written, to our buffer) when the
+// reply says "Connection: close": the connection loop closes after sending it.
+thread_local bool t_close_after_reply = false;
 
 void LogDecision(const AdmissionOutcome& o, std::chrono::nanoseconds duration) {
   if (!spdlog::default_logger_raw()->should_log(spdlog::level::info)) return;
@@ -107,21 +115,6 @@ void ExclusivePortOptions(socket_t sock) {
   setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
 }
 
-// cpp-httplib listens with a backlog of 5: a burst of new connections would overflow the queue
-// and wait for SYN retransmits (a second or more) before the accept loop even sees them.
-class WideBacklogServer final : public httplib::SSLServer {
- public:
-  using httplib::SSLServer::SSLServer;
-  // listen() again on a listening socket only changes its backlog (Linux).
-  bool WidenBacklog() { return ::listen(svr_sock_, SOMAXCONN) == 0; }
-  // Ends the accept loop, which then closes the socket, without httplib's stop(): that marks the
-  // server socket invalid, and every connection loop checks the mark before each request, so a
-  // connection still in its handshake, or between a reply and the client's next request, would
-  // be closed unserved (the client sees an error, not a refusal). After shutdown(2) of the
-  // listening socket, new connections are refused at once and accepted ones are served.
-  void StopAccepting() { ::shutdown(svr_sock_, SHUT_RDWR); }
-};
-
 // Raises the soft open-file limit to `wanted` (or the hard limit if lower); returns the limit in
 // force afterwards.
 uint64_t RaiseOpenFileLimit(uint64_t wanted) {
@@ -135,6 +128,131 @@ uint64_t RaiseOpenFileLimit(uint64_t wanted) {
 }
 
 }  // namespace
+
+// cpp-httplib's SSLServer with rootgate's connection loop. The library allows this much: its
+// per-connection entry point (process_and_close_socket) is virtual, and process_request (parse
+// one request from a Stream, route it, write the reply) is protected, so a subclass can own the
+// connection — TLS handshake, keep-alive wait, buffering — and leave HTTP to the library. Its own
+// keep-alive wait (detail::keep_alive, a 10 ms poll loop per connection) has no hook.
+class HttpsServer::Server final : public httplib::SSLServer {
+ public:
+  Server(HttpsServer* owner, const std::function<bool(SSL_CTX&)>& setup)
+      : httplib::SSLServer(setup), owner_(owner) {}
+  // cpp-httplib listens with a backlog of 5: a burst of new connections would overflow the
+  // queue and wait for SYN retransmits (a second or more) before the accept loop even sees them.
+  // listen() again on a listening socket only changes its backlog (Linux).
+  bool WidenBacklog() { return ::listen(svr_sock_, SOMAXCONN) == 0; }
+  // Ends the accept loop, which then closes the socket, without httplib's stop(): that marks the
+  // server socket invalid, and every connection loop checks the mark before each request, so a
+  // connection still in its handshake, or between a reply and the client's next request, would
+  // be closed unserved (the client sees an error, not a refusal). After shutdown(2) of the
+  // listening socket, new connections are refused at once and accepted ones are served.
+  void StopAccepting() { ::shutdown(svr_sock_, SHUT_RDWR); }
+  bool ProcessRequest(httplib::Stream& stream, bool close_connection, bool& connection_closed,
+                      SSL* ssl) {
+    return process_request(stream, close_connection, connection_closed,
+                           [ssl](httplib::Request& req) { req.ssl = ssl; });
+  }
+  // The library's per-read and per-write socket timeouts (its defaults: 5 s each).
+  timeval ReadTimeout() const {
+    return {static_cast<time_t>(read_timeout_sec_), static_cast<suseconds_t>(read_timeout_usec_)};
+  }
+  timeval WriteTimeout() const {
+    return {static_cast<time_t>(write_timeout_sec_), static_cast<suseconds_t>(write_timeout_usec_)};
+  }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    owner_->ServeNewConnection(sock);
+    return true;
+  }
+  HttpsServer* const owner_;
+};
+
+// One accepted connection after its handshake.
+struct HttpsServer::Connection {
+  Connection(int f, SSL* s) : fd(f), ssl(s), stream(f, s) {}
+  int fd;
+  SSL* ssl;
+  TlsStream stream;
+  size_t served = 0;
+};
+
+namespace {
+
+// The TaskQueue httplib's accept loop makes and deletes: it forwards to the server's pool, and
+// its shutdown (when the accept loop has ended) waits until every connection is closed, the
+// idle ones included.
+class PoolHandle final : public httplib::TaskQueue {
+ public:
+  explicit PoolHandle(ConnectionPool& pool) : pool_(pool) {}
+  void enqueue(std::function<void()> fn) override { pool_.enqueue(std::move(fn)); }
+  void shutdown() override { pool_.WaitAllClosed(); }
+
+ private:
+  ConnectionPool& pool_;
+};
+
+}  // namespace
+
+void HttpsServer::ServeNewConnection(int sock) {
+  const timeval rcv = server_->ReadTimeout(), snd = server_->WriteTimeout();
+  setsockopt(sock, SOL_SOCKET, SO_RCVTIMEO, &rcv, sizeof rcv);
+  setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &snd, sizeof snd);
+  SSL* ssl = SSL_new(server_->ssl_context());
+  // A refused connection (ConnectionGuard::RefusingScope) is shut down as its handshake starts,
+  // so SSL_accept fails at once; a slow one is shut down by the guard at its deadline.
+  if (ssl == nullptr || SSL_set_fd(ssl, sock) != 1 || SSL_accept(ssl) != 1) {
+    if (ssl != nullptr) SSL_free(ssl);
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return;
+  }
+  ServeConnection(new Connection(sock, ssl));
+}
+
+void HttpsServer::ServeConnection(Connection* c) {
+  for (;;) {
+    if (!c->stream.HasInput()) {
+      pollfd p{c->fd, POLLIN, 0};
+      int ready = 0;
+      do {
+        ready = poll(&p, 1, static_cast<int>(kLinger.count()));
+      } while (ready < 0 && errno == EINTR);
+      if (ready == 0) {
+        // Quiet: wait with the other idle connections, holding no thread. The idle time counts
+        // from the reply, as the library's keep-alive wait did.
+        c->stream.ReleaseBuffers();
+        const auto deadline = std::chrono::steady_clock::now() - kLinger + idle_timeout_;
+        if (idle_->Park(c->fd, c, deadline)) {
+          // `c` may already be another thread's (a request came): not touched again here.
+          ConnectionPool::KeepConnectionOpen();
+          return;
+        }
+        break;  // not parked (no epoll): closed, and counted closed when this task ends
+      }
+    }
+    const bool last = ++c->served >= kKeepAliveMaxRequests || closing_.load();
+    bool closed_by_client = false;
+    t_close_after_reply = false;
+    const bool ok = server_->ProcessRequest(c->stream, last, closed_by_client, c->ssl);
+    const bool sent = c->stream.Flush();
+    if (!ok || !sent) {
+      CloseConnection(c, false);
+      return;
+    }
+    if (last || closed_by_client || t_close_after_reply) break;
+  }
+  CloseConnection(c, true);
+}
+
+void HttpsServer::CloseConnection(Connection* c, bool graceful) {
+  if (graceful) SSL_shutdown(c->ssl);  // close_notify, as the library does
+  SSL_free(c->ssl);                    // before close: the guard forgets the socket first
+  ::shutdown(c->fd, SHUT_RDWR);
+  ::close(c->fd);
+  delete c;
+}
 
 Result<ListenAddress> BindServer(httplib::Server& server, const ListenAddress& address) {
   server.set_socket_options(ExclusivePortOptions);
@@ -158,23 +276,41 @@ HttpsServer::HttpsServer(WebhookState& state, const policy::ImageFacts& facts, c
       handler_(state.policy, facts, clock, options.max_body),
       pool_options_{options.max_connections, static_cast<size_t>(options.threads),
                     ConnectionPoolOptions{}.spare_idle, {}},
-      guard_({options.read_timeout, options.idle_timeout}, &state.metrics.connections()) {
+      guard_({options.read_timeout, options.idle_timeout}, &state.metrics.connections()),
+      idle_timeout_(options.idle_timeout) {
   const bool mtls = options.require_client_cert;
-  server_ = std::make_unique<WideBacklogServer>([this, mtls](SSL_CTX& ctx) {
+  server_ = std::make_unique<Server>(this, [this, mtls](SSL_CTX& ctx) {
     if (!ConfigureServerContext(&ctx, &state_.tls, mtls, &setup_error_)) return false;
     // An idle connection (keep-alive, or a slow client between bytes) then holds no 16 KiB
     // record buffers.
     SSL_CTX_set_mode(&ctx, SSL_MODE_RELEASE_BUFFERS);
+    // One read(2) takes whatever has arrived, not a record header and then its body.
+    SSL_CTX_set_read_ahead(&ctx, 1);
     return guard_.Install(&ctx, &setup_error_);
   });
   // After a burst of connections, glibc keeps the heap they freed; give it back.
   pool_options_.on_burst_over = [] { malloc_trim(0); };
   server_->new_task_queue = [this] {
-    return new ConnectionPool(pool_options_, &state_.metrics.connections(),
-                              [](const std::function<void()>& task) {
-                                ConnectionGuard::RefusingScope refusing;
-                                task();
-                              });
+    if (!pool_) {
+      pool_ = std::make_unique<ConnectionPool>(pool_options_, &state_.metrics.connections(),
+                                               [](const std::function<void()>& task) {
+                                                 ConnectionGuard::RefusingScope refusing;
+                                                 task();
+                                               });
+      idle_ = std::make_unique<IdleConnections>(
+          [this](void* c) {
+            auto* conn = static_cast<Connection*>(c);
+            if (!pool_->Resume([this, conn] { ServeConnection(conn); })) {
+              CloseConnection(conn, false);
+              pool_->ConnectionClosed();
+            }
+          },
+          [this](void* c) {
+            CloseConnection(static_cast<Connection*>(c), true);
+            pool_->ConnectionClosed();
+          });
+    }
+    return new PoolHandle(*pool_);
   };
   server_->set_tcp_nodelay(true);
   server_->set_keep_alive_max_count(kKeepAliveMaxRequests);
@@ -195,16 +331,15 @@ HttpsServer::HttpsServer(WebhookState& state, const policy::ImageFacts& facts, c
   });
   server_->set_logger([this](const httplib::Request& req, const httplib::Response& res) {
     state_.metrics.RecordHttpStatus(res.status);
-    if (closing_.load() && req.ssl != nullptr && res.get_header_value("Connection") == "close") {
-      // The reply, now written, told the client so; httplib would keep reading. (Not on
-      // closing_ alone: a reply whose headers were out before Stop promised keep-alive.)
-      ::shutdown(SSL_get_fd(req.ssl), SHUT_RDWR);
+    if (res.get_header_value("Connection") == "close") {
+      // The reply tells the client so: the connection loop closes once it is sent. (Not on
+      // closing_ alone: a reply whose headers were written before Stop promised keep-alive.)
+      t_close_after_reply = true;
     } else {
       guard_.Resume(req.ssl);  // the reply is out: the next request's deadline starts
     }
   });
-  loop_ = std::make_unique<ServeLoop>(
-      *server_, [this] { static_cast<WideBacklogServer&>(*server_).StopAccepting(); });
+  loop_ = std::make_unique<ServeLoop>(*server_, [this] { server_->StopAccepting(); });
   Route();
 }
 
@@ -249,10 +384,16 @@ Result<ListenAddress> HttpsServer::Bind(const ListenAddress& address) {
          {"connection_cap", pool_options_.max_connections}});
   }
   auto bound = BindServer(*server_, address);
-  if (bound && !static_cast<WideBacklogServer&>(*server_).WidenBacklog()) {
+  if (bound && !server_->WidenBacklog()) {
     Log(spdlog::level::warn, "cannot widen the listen backlog", {{"error", std::strerror(errno)}});
   }
   return bound;
+}
+
+HttpsServer::~HttpsServer() {
+  // Connections still idle (Run never ran, or returned early) are closed before the server.
+  idle_.reset();
+  if (pool_) pool_->shutdown();
 }
 
 void HttpsServer::Run() { loop_->Run(); }

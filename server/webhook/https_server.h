@@ -2,10 +2,13 @@
 // ValidateHandler), GET /healthz, /readyz and /metrics; JSON bodies for every error, including
 // the ones the library itself produces (404, 413, malformed HTTP); TCP_NODELAY and keep-alive;
 // TLS set up by ConfigureServerContext so reloaded certificates reach new connections.
-// Connections: each holds a thread of a ConnectionPool that grows on demand up to
-// max_connections (beyond it a connection is closed at once), and a ConnectionGuard closes any
-// whose handshake and request take longer than read_timeout, so slow or idle clients cannot
-// starve real traffic.
+// Connections: the server runs its own connection loop (cpp-httplib's request parsing, routing and
+// reply writing, through TlsStream): a busy connection holds a thread of a ConnectionPool that
+// grows on demand up to max_connections (beyond it a connection is closed at once); after a reply
+// the thread waits kLinger for the next request, and a connection still quiet then waits in
+// IdleConnections (one epoll thread for all) until a request arrives or idle_timeout is up,
+// holding no thread. A ConnectionGuard closes any connection whose handshake and request take
+// longer than read_timeout, so slow or idle clients cannot starve real traffic.
 // Optionally the same GET endpoints over plain HTTP on a second address (probes and scrapes
 // that cannot present a client certificate when mTLS is on).
 // Thread-safety: construct, Bind and Run from one thread; Stop from any thread.
@@ -25,6 +28,7 @@
 #include "server/webhook/connection_guard.h"
 #include "server/webhook/connection_pool.h"
 #include "server/webhook/http_handler.h"
+#include "server/webhook/idle_connections.h"
 #include "server/webhook/metrics.h"
 #include "server/webhook/serve_options.h"
 #include "server/util/snapshot.h"
@@ -82,6 +86,7 @@ class HttpsServer {
   // `state`, `facts` and `clock` must outlive the server.
   HttpsServer(WebhookState& state, const policy::ImageFacts& facts, const Clock& clock,
               const HttpsServerOptions& options);
+  ~HttpsServer();
   HttpsServer(const HttpsServer&) = delete;
   HttpsServer& operator=(const HttpsServer&) = delete;
 
@@ -104,16 +109,31 @@ class HttpsServer {
   // The connection cap in force (max_connections, or lower to fit the open-file limit).
   size_t max_connections() const { return pool_options_.max_connections; }
 
+  // How long a thread waits for the next request on its connection after a reply before the
+  // connection goes to IdleConnections: under load the next request comes sooner, and is
+  // served with no hand-over between threads.
+  static constexpr std::chrono::milliseconds kLinger{50};
+
  private:
+  struct Connection;
+  class Server;
   void Route();
   void ServeValidate(const httplib::Request& req, httplib::Response& res);
+  // On a pool thread: a new socket's TLS handshake, then its requests.
+  void ServeNewConnection(int sock);
+  // On a pool thread: requests on `c` until it closes (deleted) or goes idle (parked).
+  void ServeConnection(Connection* c);
+  void CloseConnection(Connection* c, bool graceful);
 
   WebhookState& state_;
   ValidateHandler handler_;
   ConnectionPoolOptions pool_options_;
   ConnectionGuard guard_;  // before server_: outlives the SSL_CTX and its connections
   std::atomic<bool> closing_{false};
-  std::unique_ptr<httplib::SSLServer> server_;
+  std::chrono::seconds idle_timeout_;
+  std::unique_ptr<ConnectionPool> pool_;   // outlives httplib's accept loop (parked connections)
+  std::unique_ptr<IdleConnections> idle_;  // after pool_: destroyed first
+  std::unique_ptr<Server> server_;
   std::unique_ptr<ServeLoop> loop_;
   std::string setup_error_;
 };

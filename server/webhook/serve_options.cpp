@@ -28,7 +28,7 @@ const char* const kServeUsage =
     "  --reload-interval DUR  how often files are checked for changes (default 1s)\n"
     "  --state-dir DIR        where local certificates live (default $XDG_STATE_HOME/rootgate\n"
     "                         or ./.state)\n"
-    "  --threads N            idle worker threads kept ready (default 32); each open connection\n"
+    "  --threads N            idle worker threads kept ready (default 32); each busy connection\n"
     "                         holds a thread, and more start as needed up to --max-connections\n"
     "  --max-connections N    open HTTPS connections at once (default 1024); a connection\n"
     "                         beyond that is closed at once\n"

@@ -29,7 +29,7 @@ struct ListenAddress {
 // "HOST:PORT", ":PORT" or "[V6ADDR]:PORT"; PORT 0..65535.
 Result<ListenAddress> ParseListen(std::string_view text);
 
-// The largest --max-connections (each open connection holds a thread).
+// The largest --max-connections (each busy connection holds a thread).
 inline constexpr size_t kMaxConnectionsLimit = 65536;
 
 struct ServeOptions {
@@ -45,7 +45,7 @@ struct ServeOptions {
   std::chrono::nanoseconds grace_period = std::chrono::seconds(25);
   std::chrono::nanoseconds reload_interval = std::chrono::seconds(1);
   std::string state_dir;  // default: DefaultStateDir()
-  int threads = 32;       // idle worker threads kept ready (each open connection holds one)
+  int threads = 32;       // idle worker threads kept ready (each busy connection holds one)
   size_t max_connections = 1024;  // open HTTPS connections at once; more are closed at once
   std::chrono::nanoseconds read_timeout = std::chrono::seconds(10);  // handshake + one request
   std::chrono::seconds idle_timeout{5};  // keep-alive: idle time before the server closes
