@@ -67,6 +67,10 @@ struct LookupSettings {
   bool resolve_names = false;
   uint64_t layer_byte_cap = uint64_t{64} << 20;  // per platform image, compressed bytes
   size_t max_document = size_t{4} << 20;        // manifests and configs
+  // A pull secret's credential to use instead of the node-level ones (and its CredentialId);
+  // nullptr: --registry-auth, else anonymous. Must outlive the Fetch.
+  const RegistryCredential* credential = nullptr;
+  std::string credential_id;
 };
 
 // The seam between the cache and the network, so the resolver is tested without either.
@@ -81,6 +85,9 @@ class ImageUserFetcher {
   virtual void Cancel() {}
   // Forgets what the fetcher keeps between lookups (platform manifests by digest).
   virtual void ClearCache() {}
+  // Whether node-level credentials (--registry-auth) hold an entry for `host`: the kubelet
+  // tries them after the pod's pull secrets.
+  virtual bool HasCredentialsFor(const HostPort&) const { return false; }
 };
 
 class RegistryClient final : public ImageUserFetcher {
@@ -93,8 +100,12 @@ class RegistryClient final : public ImageUserFetcher {
                             SteadyTime deadline) override;
   void Cancel() override { transport_.CancelAll(); }
   void ClearCache() override;
+  bool HasCredentialsFor(const HostPort& host) const override {
+    return credentials_ != nullptr && credentials_->For(host.String()).has_value();
+  }
 
  private:
+  SessionDeps Deps(const LookupSettings& settings);
   // The user of one platform manifest of an index, from the digest cache or the registry.
   Fetched<PlatformUser> PlatformManifestUser(const ImageLocation& loc, const LookupSettings& settings,
                                              const std::string& digest, SteadyTime deadline);

@@ -35,7 +35,12 @@ const char* const kServeUsage =
     "                         after a response for the next request beyond --idle-timeout;\n"
     "                         a slower connection is closed (default 10s)\n"
     "  --idle-timeout DUR     keep-alive: an idle connection is closed after this, whole\n"
-    "                         seconds (default 5s)\n";
+    "                         seconds (default 5s)\n"
+    "  --kube-api             read each pod's imagePullSecrets (and its service account's) from\n"
+    "                         the API server and try them, as the kubelet does, before\n"
+    "                         --registry-auth (RBAC: get on secrets and serviceaccounts)\n"
+    "  --kubeconfig FILE      with --kube-api: this kubeconfig's current context instead of the\n"
+    "                         in-cluster service account\n";
 
 std::string ListenAddress::ToString() const {
   const bool v6 = host.find(':') != std::string::npos;
@@ -106,6 +111,7 @@ const std::map<std::string, Setter>& Setters() {
       {"--policy", Text(&ServeOptions::policy_file)},
       {"--preset", Text(&ServeOptions::preset)},
       {"--state-dir", Text(&ServeOptions::state_dir)},
+      {"--kubeconfig", Text(&ServeOptions::kubeconfig)},
       {"--log-level", [](ServeOptions& o, const std::string& v) {
          auto l = LogLevelFromName(v);
          if (l) o.log_level = *l;
@@ -154,6 +160,10 @@ Result<ServeOptions> ParseServeFlags(const std::vector<std::string>& args) {
       o.help = true;
       continue;
     }
+    if (args[i] == "--kube-api") {
+      o.kube_api = true;
+      continue;
+    }
     auto registry_flag = ConsumeRegistryFlag(args, &i, &o.registry);
     if (!registry_flag) return Error{registry_flag.error()};
     if (registry_flag.value()) continue;
@@ -176,6 +186,10 @@ Result<ServeOptions> ParseServeFlags(const std::vector<std::string>& args) {
   }
   if (o.tls_cert.empty() != o.tls_key.empty()) return Error{"give --tls-cert and --tls-key together"};
   if (!o.policy_file.empty() && !o.preset.empty()) return Error{"give --policy or --preset, not both"};
+  if (!o.kubeconfig.empty() && !o.kube_api) return Error{"--kubeconfig needs --kube-api"};
+  if (o.kube_api && o.registry.offline) {
+    return Error{"--kube-api reads pull secrets for registry lookups, which --offline turns off"};
+  }
   if (o.state_dir.empty()) o.state_dir = DefaultStateDir();
   return o;
 }

@@ -51,6 +51,8 @@ struct ServeOptions {
   std::chrono::seconds idle_timeout{5};  // keep-alive: idle time before the server closes
   bool help = false;      // --help given
   RegistryOptions registry;  // registry lookups: --allow-registry, --offline, ... (kRegistryFlagsHelp)
+  bool kube_api = false;     // --kube-api: read pods' pull secrets from the API server
+  std::string kubeconfig;    // --kubeconfig: with --kube-api, instead of the in-cluster config
 };
 
 // Flags as `--name value` or `--name=value`. An error names the flag and what is wrong.
