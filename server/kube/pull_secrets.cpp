@@ -117,7 +117,7 @@ PullSecretStore::EntryPtr PullSecretStore::Read(bool secret, const std::string& 
       ok = true;
     }
   }
-  if (!entry->problem.empty()) {
+  if (!entry->problem.empty() && options_.log) {
     Log(spdlog::level::warn, "pull secret unusable",
         {{"namespace", ns}, {"kind", kind}, {"name", name}, {"error", entry->problem}});
   }

@@ -35,6 +35,7 @@ namespace rootgate::server::kube {
 struct PullSecretOptions {
   std::chrono::nanoseconds ttl = std::chrono::seconds(30);
   std::chrono::nanoseconds failure_ttl = std::chrono::seconds(10);
+  bool log = true;  // a warning line per unusable object read (off for the CLI, whose verdicts say it)
 };
 
 // The Docker config in a Secret object, or why it cannot be used, as

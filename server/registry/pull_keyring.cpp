@@ -143,6 +143,16 @@ std::vector<PullCredential> PullKeyring::Lookup(std::string_view repository) con
   return out;
 }
 
+std::string PullKeyring::Fingerprint() const {
+  std::string f;
+  for (const auto& [key, creds] : creds_) {
+    f += key + "\n";
+    for (const PullCredential& c : creds) f += c.id + " " + c.origin + "\n";
+  }
+  for (const std::string& p : problems_) f += "!" + p + "\n";
+  return f;
+}
+
 std::string PullKeyring::ProblemText() const {
   std::string s;
   for (const std::string& p : problems_) s += (s.empty() ? "" : "; ") + p;

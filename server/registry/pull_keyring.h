@@ -63,6 +63,9 @@ class PullKeyring {
   // The problems as one phrase for a reason: "imagePullSecrets \"x\" in namespace \"a\" not found; ...".
   std::string ProblemText() const;
   bool empty() const { return creds_.empty() && problems_.empty(); }
+  // Equal for keyrings that give every image the same credentials and problems (keys, credential
+  // ids, origins, problems): pods with equal fingerprints can share one lookup. No credentials in it.
+  std::string Fingerprint() const;
 
  private:
   std::map<std::string, std::vector<PullCredential>> creds_;  // keyring key → credentials, in Add order

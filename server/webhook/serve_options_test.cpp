@@ -113,3 +113,18 @@ TEST_CASE("serve flags: mistakes are named") {
     CHECK(o.error().find(c.part) != std::string::npos);
   }
 }
+
+TEST_CASE("serve flags: --kube-api and --kubeconfig") {
+  CHECK_FALSE(ParseServeFlags({}).value().kube_api);
+  auto in_cluster = ParseServeFlags({"--kube-api"});
+  REQUIRE(in_cluster.ok());
+  CHECK(in_cluster.value().kube_api);
+  CHECK(in_cluster.value().kubeconfig.empty());
+  auto outside = ParseServeFlags({"--kube-api", "--kubeconfig=/k/config"});
+  REQUIRE(outside.ok());
+  CHECK(outside.value().kubeconfig == "/k/config");
+  CHECK(ParseServeFlags({"--kubeconfig", "/k/config"}).error() == "--kubeconfig needs --kube-api");
+  CHECK(ParseServeFlags({"--kube-api", "--offline"}).error() ==
+        "--kube-api reads pull secrets for registry lookups, which --offline turns off");
+  CHECK(ParseServeFlags({"--kube-api", "--kubeconfig"}).error() == "--kubeconfig: missing value");
+}

@@ -179,6 +179,28 @@ expect_eq "no request of the webhook was forbidden" "$forbidden" ""
 verbs="$(jq -r --arg u "$sa_user" 'select(.user.username == $u) | .verb + " " + .objectRef.resource' "$KUBE_AUDIT_LOG" | sort -u | tr '\n' ',')"
 expect_eq "the webhook only ever gets secrets and serviceaccounts" "$verbs" "get secrets,get serviceaccounts,"
 
+section "rootgate audit --resolve-images reads the same secrets"
+# A namespace the webhook ignores (the chart's opt-out label), so root pods can be stored.
+kube_namespace team-x rootgate.io/ignore=true
+kubectl -n team-x create secret docker-registry regcred --docker-server="$reg" --docker-username=team \
+  --docker-password="$password" >/dev/null || fail "create team-x/regcred"
+kubectl -n team-x create -f - >/dev/null <<<"$(pod x-root "$rootimg" "$with_regcred")" || fail "create x-root"
+kubectl -n team-x create -f - >/dev/null <<<"$(pod x-nonroot "$nonroot" "$with_regcred")" || fail "create x-nonroot"
+kubectl -n team-x create -f - >/dev/null <<<"$(pod x-nosecret "$nonroot")" || fail "create x-nosecret"
+audit_out="$("$bin" audit -n team-x --resolve-images --allow-registry "$reg" --registry-ca "$work/reg/certs/ca.pem" \
+  -o json 2>"$work/audit.err")"
+audit_code=$?
+expect_eq "audit exit (something denied)" "$audit_code" "1"
+verdict() { jq -r --arg n "$1" '.results[] | select(.name == $n) | "\(.allowed) \([.violations[].rule] | join(","))"' <<<"$audit_out"; }
+expect_eq "audit: USER 0 read with the pod's secret" "$(verdict x-root)" "false rootUser"
+expect_eq "audit: USER 1000 read with the pod's secret" "$(verdict x-nonroot)" "true "
+expect_eq "audit: no secret, unknown" "$(verdict x-nosecret)" "false unknownUser"
+expect_contains "audit: the reason names the 401" \
+  "$(jq -r '.results[] | select(.name == "x-nosecret") | .violations[0].message' <<<"$audit_out")" "authentication required (401)"
+for what in "$password" "$(printf 'team:%s' "$password" | base64 -w0)"; do
+  expect_not_contains "secret not in audit's output" "$audit_out$(cat "$work/audit.err")" "$what"
+done
+
 section "the password never leaves"
 sleep 1.2  # log lines are flushed within a second
 metrics="$(curl -s --cacert "$work/pki/ca.crt" "https://127.0.0.1:$port/metrics")"
