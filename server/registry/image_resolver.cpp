@@ -15,7 +15,6 @@ struct ImageResolver::Cached {
   ImageUsers users;
   LookupError error;
   std::string origin;  // a chain's answer: the credential that worked (never cached itself)
-  bool all_cached = false;  // a chain's answer: every step came from the cache
 };
 
 namespace {
@@ -330,13 +329,11 @@ ImageResolver::Outcome ImageResolver::RunChain(const Chain& chain, const LookupS
                                                const RegistryLimits& limits, Clock::TimePoint deadline,
                                                bool fetch) {
   auto answer = std::make_shared<Cached>();
-  answer->all_cached = true;
   std::string refused;  // the 401/403s gone through, each naming its secret
   // One step: the outcome under `key`, from the cache or (when `fetch`) the registry.
   auto step = [&](const std::string& key, const PullCredential* cred) -> Outcome {
     if (Outcome hit = FromCache(key, clock_.Now())) return hit;
     if (!fetch) return nullptr;
-    answer->all_cached = false;
     LookupSettings s = settings;
     if (cred != nullptr) {
       s.credential = &cred->credential;
@@ -383,8 +380,9 @@ std::optional<ImageResolver::Waiting> ImageResolver::StartChain(const std::strin
     return std::nullopt;
   }
   // One flight per image and credential list: a burst of pods with the same secrets fetches once.
+  // The secrets' names are part of it, so an answer never names another namespace's secret.
   std::string flight = chain.key + "|chain";
-  for (const PullCredential& c : chain.creds) flight += ":" + c.id;
+  for (const PullCredential& c : chain.creds) flight += ":" + c.id + "@" + c.origin;
   if (chain.node) flight += ":node";
   auto work = [this, chain = std::move(chain), settings = call.settings, limits = call.limits,
                deadline = call.fetch_deadline] {
