@@ -201,6 +201,31 @@ for what in "$password" "$(printf 'team:%s' "$password" | base64 -w0)"; do
   expect_not_contains "secret not in audit's output" "$audit_out$(cat "$work/audit.err")" "$what"
 done
 
+section "rootgate check --resolve-images --kubeconfig reads the same secrets"
+# Manifests on disk, judged with the cluster's secrets: one in team-x (named), one without a
+# namespace (the context's namespace, set to team-x), one in team-b (whose regcred is wrong).
+ctx_kubeconfig="$work/admin-team-x.kubeconfig"
+sed 's/context: {cluster: test, user: admin}/context: {cluster: test, user: admin, namespace: team-x}/' "$KUBECONFIG" >"$ctx_kubeconfig"
+{ pod c-root "$rootimg" "$with_regcred" | sed 's/^metadata: {name: c-root}/metadata: {name: c-root, namespace: team-x}/'
+  echo ---; pod c-nonroot "$nonroot" "$with_regcred"
+  echo ---; pod c-wrong "$nonroot" "$with_regcred" | sed 's/^metadata: {name: c-wrong}/metadata: {name: c-wrong, namespace: team-b}/'
+} >"$work/check-pods.yaml"
+check_out="$("$bin" check --resolve-images --kubeconfig "$ctx_kubeconfig" --allow-registry "$reg" \
+  --registry-ca "$work/reg/certs/ca.pem" -o json "$work/check-pods.yaml" 2>"$work/check.err")"
+verdict() { jq -r --arg n "$1" '.results[] | select(.name == $n) | "\(.allowed) \([.violations[].rule] | join(","))"' <<<"$check_out"; }
+expect_eq "check: USER 0 read with the pod's secret" "$(verdict c-root)" "false rootUser"
+expect_eq "check: no namespace, the context's secret reads USER 1000" "$(verdict c-nonroot)" "true "
+expect_eq "check: team-b's wrong secret, unknown" "$(verdict c-wrong)" "false unknownUser"
+expect_contains "check: the refused secret named" \
+  "$(jq -r '.results[] | select(.name == "c-wrong") | .violations[0].message' <<<"$check_out")" 'imagePullSecrets "regcred"'
+"$bin" check --resolve-images --allow-registry "$reg" --registry-ca "$work/reg/certs/ca.pem" -o json \
+  "$work/check-pods.yaml" >"$work/check-nocluster.json" 2>/dev/null
+expect_eq "check without cluster access: no secrets" \
+  "$(jq -r '[.results[] | .violations[].rule] | unique | join(",")' "$work/check-nocluster.json")" "unknownUser"
+for what in "$password" "$(printf 'team:%s' "$password" | base64 -w0)"; do
+  expect_not_contains "secret not in check's output" "$check_out$(cat "$work/check.err")" "$what"
+done
+
 section "the password never leaves"
 sleep 1.2  # log lines are flushed within a second
 metrics="$(curl -s --cacert "$work/pki/ca.crt" "https://127.0.0.1:$port/metrics")"
