@@ -323,6 +323,20 @@ expect_eq "policy from values" "$(q "$work/policy-file.yaml" 'policy()')" '{"mod
 if out="$("$bin" check --policy "$work/policy2.yaml" "$work/policy-file.yaml" 2>&1)"; then pass
 else fail "rootgate check with the policy rendered from values: $out"; fi
 
+# --- kubeApi: pull secrets through the API, exactly get on secrets and serviceaccounts ----------
+render kube-api --set kubeApi.enabled=true
+ka="$work/kube-api.yaml"
+expect_eq "kubeApi kinds" "$(q "$ka" 'kinds()')" \
+  '["ClusterRole","ClusterRoleBinding","ConfigMap","Deployment","PodDisruptionBudget","Secret","Service","ServiceAccount","ValidatingWebhookConfiguration"]'
+expect_eq "kubeApi role: get only, secrets and serviceaccounts only" "$(q "$ka" 'one("ClusterRole")["rules"]')" \
+  '[{"apiGroups":[""],"resources":["secrets","serviceaccounts"],"verbs":["get"]}]'
+expect_eq "kubeApi binding: the chart's ServiceAccount" \
+  "$(q "$ka" '[one("ClusterRoleBinding")["roleRef"]["name"] == one("ClusterRole")["metadata"]["name"], one("ClusterRoleBinding")["subjects"]]')" \
+  '[true,[{"kind":"ServiceAccount","name":"rg-rootgate","namespace":"rootgate"}]]'
+expect_eq "kubeApi: --kube-api flag" "$(q "$ka" '[a for a in ctr()["args"] if "kube" in a]')" '["--kube-api"]'
+expect_eq "kubeApi: the token is mounted" "$(q "$ka" 'pod()["automountServiceAccountToken"]')" "true"
+dogfood kube-api
+
 # --- values the schema refuses ------------------------------------------------------------------
 refuse() { # description, helm args...
   local what="$1"; shift
@@ -336,6 +350,8 @@ refuse "replicaCount two" --set replicaCount=two
 refuse "replicaCount 0" --set replicaCount=0
 refuse "a misspelt top-level value" --set replicas=3
 refuse "failurePolicy Maybe" --set webhook.failurePolicy=Maybe
+refuse "kubeApi.enabled yes" --set kubeApi.enabled=yes
+refuse "a misspelt kubeApi value" --set kubeApi.enable=true
 refuse "a webhook url over plain http" --set webhook.url=http://127.0.0.1:8443/validate
 refuse "a webhook url with a query" --set "webhook.url=https://127.0.0.1:8443/validate?x=1"
 refuse "a caBundle that is not base64" --set "webhook.caBundle=-----BEGIN"

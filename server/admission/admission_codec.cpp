@@ -93,7 +93,7 @@ namespace {
 // What DecodeReview reads, and nothing else: managedFields, status, requestKind, userInfo.groups
 // and the like are validated as JSON but never built.
 const JsonShape kObjectMetadata{{"name"}, {"namespace"}};
-// Of an object, by default only what BuildWorkloadView and the pod UPDATE comparison read (see
+// Of an object, by default only what BuildWorkloadView, the pull secrets and the pod UPDATE comparison read (see
 // policy::ComparesWholeTemplates): the pod spec sits under spec, spec.template,
 // spec.jobTemplate.spec.template or template, and the one shape serves every level.
 extern const JsonShape kSpec;
@@ -105,6 +105,8 @@ const JsonShape kAffinity{{"nodeAffinity", &kNodeAffinity}};
 const JsonShape kSpec{{"securityContext"},  {"hostUsers"},
                       {"runtimeClassName"}, {"os"},
                       {"nodeSelector"},     {"affinity", &kAffinity},
+                      // The pull secrets --kube-api reads (server/kube/pull_secrets.h).
+                      {"imagePullSecrets"}, {"serviceAccountName"}, {"serviceAccount"},
                       {"initContainers", &kContainer},
                       {"containers", &kContainer},
                       {"ephemeralContainers", &kContainer},

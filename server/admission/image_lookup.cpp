@@ -59,7 +59,8 @@ void AllowTimedOut(const policy::Plan& plan, const std::vector<std::string>& tim
 
 policy::Decision DecidePlanWithLookups(const policy::Plan& plan, const policy::Request& request,
                                        const policy::Policy& policy, ImageResolver& resolver,
-                                       Clock::TimePoint answer_by, const Clock& clock) {
+                                       Clock::TimePoint answer_by, const Clock& clock,
+                                       PullKeyringSource* secrets) {
   static const policy::NoImageFacts kNoFacts;
   if (!plan.evaluate || !plan.error.empty() || !ReadsImageUsers(policy, request.namespace_name)) {
     return policy::DecidePlan(plan, request, kNoFacts, policy);
@@ -73,7 +74,11 @@ policy::Decision DecidePlanWithLookups(const policy::Plan& plan, const policy::R
   const auto now = clock.Now();
   const auto left = std::max<Clock::TimePoint::duration>(answer_by - now, Clock::TimePoint::duration::zero());
   const auto margin = std::min<Clock::TimePoint::duration>(left / 20, std::chrono::milliseconds(50));
-  ResolvedImages resolved = resolver.Resolve(images, policy, answer_by - margin);
+  std::optional<PullKeyring> keyring;
+  if (secrets != nullptr && plan.view.pod_spec != nullptr) {
+    keyring = secrets->For(request.namespace_name, *plan.view.pod_spec);
+  }
+  ResolvedImages resolved = resolver.Resolve(images, policy, answer_by - margin, keyring ? &*keyring : nullptr);
   policy::Decision d = policy::DecidePlan(plan, request, resolved.facts, policy);
   if (policy.on_timeout == policy::OnTimeout::kAllowWithWarning && !resolved.timed_out.empty()) {
     AllowTimedOut(plan, resolved.timed_out, &d);
@@ -85,20 +90,21 @@ policy::Decision DecidePlanWithFacts(const policy::Plan& plan, const policy::Req
                                      const policy::ImageFacts& facts, const policy::Policy& policy,
                                      Clock::TimePoint answer_by, const Clock& clock) {
   if (const auto* registry = dynamic_cast<const RegistryFacts*>(&facts)) {
-    return DecidePlanWithLookups(plan, request, policy, registry->resolver(), answer_by, clock);
+    return DecidePlanWithLookups(plan, request, policy, registry->resolver(), answer_by, clock,
+                                 registry->secrets());
   }
   return policy::DecidePlan(plan, request, facts, policy);
 }
 
 Result<nlohmann::json> ReviewBodyWithResolver(std::string_view body, const policy::Policy& policy,
                                               ImageResolver& resolver, Clock::TimePoint answer_by,
-                                              const Clock& clock) {
+                                              const Clock& clock, PullKeyringSource* secrets) {
   auto decoded = DecodeReviewText(body);
   if (!decoded) return Error{decoded.error()};
   const DecodedReview& review = decoded.value();
   const policy::Plan plan = policy::PlanRequest(review.request, policy);
   const policy::Decision decision =
-      DecidePlanWithLookups(plan, review.request, policy, resolver, answer_by, clock);
+      DecidePlanWithLookups(plan, review.request, policy, resolver, answer_by, clock, secrets);
   return EncodeReply(review.api_version, review.request.uid, decision);
 }
 

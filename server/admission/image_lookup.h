@@ -22,22 +22,28 @@ namespace rootgate::server {
 // evaluating and encoding. Nothing is looked up when the plan is not evaluated (exempt,
 // skipped), when the rules that read image users are off for the namespace, or when no
 // container needs its image's user. With onTimeout: allow, an unknownUser violation caused by
-// a lookup that ran out of time becomes a warning that says so. Never throws.
+// a lookup that ran out of time becomes a warning that says so. With `secrets`, the pod's pull
+// secrets (read only when some image is looked up) give the credentials. Never throws.
 policy::Decision DecidePlanWithLookups(const policy::Plan& plan, const policy::Request& request,
                                        const policy::Policy& policy, ImageResolver& resolver,
-                                       Clock::TimePoint answer_by, const Clock& clock);
+                                       Clock::TimePoint answer_by, const Clock& clock,
+                                       PullKeyringSource* secrets = nullptr);
 
 // The ImageFacts the webhook hands its handler when registry lookups are on. Find() knows
 // nothing by itself (facts depend on the request's deadline); DecidePlanWithFacts recognises it
 // and decides through DecidePlanWithLookups. Thread-safe.
 class RegistryFacts final : public policy::ImageFacts {
  public:
-  explicit RegistryFacts(ImageResolver& resolver) : resolver_(resolver) {}
+  // `secrets` (may be null: --kube-api off) must outlive this.
+  explicit RegistryFacts(ImageResolver& resolver, PullKeyringSource* secrets = nullptr)
+      : resolver_(resolver), secrets_(secrets) {}
   std::optional<policy::ImageFact> Find(std::string_view) const override { return std::nullopt; }
   ImageResolver& resolver() const { return resolver_; }
+  PullKeyringSource* secrets() const { return secrets_; }
 
  private:
   ImageResolver& resolver_;
+  PullKeyringSource* secrets_;
 };
 
 // policy::DecidePlan with `facts`, or DecidePlanWithLookups when `facts` is a RegistryFacts:
@@ -50,6 +56,6 @@ policy::Decision DecidePlanWithFacts(const policy::Plan& plan, const policy::Req
 // an error for a body that is not an AdmissionReview.
 Result<nlohmann::json> ReviewBodyWithResolver(std::string_view body, const policy::Policy& policy,
                                               ImageResolver& resolver, Clock::TimePoint answer_by,
-                                              const Clock& clock);
+                                              const Clock& clock, PullKeyringSource* secrets = nullptr);
 
 }  // namespace rootgate::server

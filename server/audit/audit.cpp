@@ -1,5 +1,8 @@
 #include "server/audit/audit.h"
 
+#include <functional>
+#include <map>
+
 #include "policy/evaluator.h"
 #include "policy/workload.h"
 
@@ -46,11 +49,14 @@ class Batch {
 
   void Flush() {
     if (objects_.empty()) return;
-    if (options_.resolver != nullptr) {
-      const ResolvedImages resolved = options_.resolver->Resolve(Images(), policy_, Deadline());
-      Evaluate(resolved.facts);
+    if (options_.resolver == nullptr) {
+      const policy::NoImageFacts none;
+      Evaluate([&none](size_t) -> const policy::ImageFacts& { return none; });
+    } else if (options_.pull_secrets == nullptr) {
+      const ResolvedImages resolved = options_.resolver->Resolve(Images(0, objects_.size()), policy_, Deadline());
+      Evaluate([&resolved](size_t) -> const policy::ImageFacts& { return resolved.facts; });
     } else {
-      Evaluate(policy::NoImageFacts());
+      FlushWithPullSecrets();
     }
     objects_.clear();
   }
@@ -62,19 +68,48 @@ class Batch {
     return clock.Now() + options_.lookup_timeout;
   }
 
-  std::vector<std::string> Images() const {
+  // The images whose user objects_[first, last) need.
+  std::vector<std::string> Images(size_t first, size_t last) const {
     std::vector<std::string> images;
     const std::string_view group = resource_->group;
-    for (const json& o : objects_) {
-      auto view = policy::BuildWorkloadView(group, resource_->kind, o);
+    for (size_t i = first; i < last; ++i) {
+      auto view = policy::BuildWorkloadView(group, resource_->kind, objects_[i]);
       if (!view) continue;
-      for (std::string& i : policy::ImagesNeedingFacts(view.value(), policy_)) images.push_back(std::move(i));
+      for (std::string& image : policy::ImagesNeedingFacts(view.value(), policy_)) images.push_back(std::move(image));
     }
     return images;
   }
 
-  void Evaluate(const policy::ImageFacts& facts) {
-    for (const json& o : objects_) {
+  // The objects whose pods have the same pull secrets (same namespace, same keyring) share one
+  // lookup; results keep the list's order.
+  void FlushWithPullSecrets() {
+    struct Group {
+      PullKeyring keyring;
+      std::vector<std::string> images;
+      ResolvedImages resolved;
+    };
+    std::map<std::string, Group> groups;
+    std::vector<Group*> of(objects_.size());
+    for (size_t i = 0; i < objects_.size(); ++i) {
+      auto view = policy::BuildWorkloadView(resource_->group, resource_->kind, objects_[i]);
+      PullKeyring keyring;
+      if (view && view.value().pod_spec != nullptr) {
+        keyring = options_.pull_secrets->For(MetaString(objects_[i], "namespace"), *view.value().pod_spec);
+      }
+      auto [it, added] = groups.try_emplace(MetaString(objects_[i], "namespace") + "\n" + keyring.Fingerprint());
+      if (added) it->second.keyring = std::move(keyring);
+      of[i] = &it->second;
+      for (std::string& image : Images(i, i + 1)) it->second.images.push_back(std::move(image));
+    }
+    const auto deadline = Deadline();
+    for (auto& [key, g] : groups) g.resolved = options_.resolver->Resolve(g.images, policy_, deadline, &g.keyring);
+    Evaluate([&of](size_t i) -> const policy::ImageFacts& { return of[i]->resolved.facts; });
+  }
+
+  void Evaluate(const std::function<const policy::ImageFacts&(size_t)>& facts_of) {
+    for (size_t i = 0; i < objects_.size(); ++i) {
+      const json& o = objects_[i];
+      const policy::ImageFacts& facts = facts_of(i);
       std::string error;
       std::optional<AuditResult> r = EvaluateObject(*resource_, o, policy_, facts, &error);
       if (!r) {

@@ -55,6 +55,8 @@ struct AuditOptions {
   // Image users from registries (--resolve-images); nullptr: none (unknown unless the spec or
   // a policy override fixes them). Each batch of objects gets `lookup_timeout` for its lookups.
   ImageResolver* resolver = nullptr;
+  // With a resolver: each pod's pull secrets (kube/pull_secrets.h) for its lookups; nullptr: none.
+  PullKeyringSource* pull_secrets = nullptr;
   const Clock* clock = nullptr;
   std::chrono::nanoseconds lookup_timeout = std::chrono::seconds(30);
 };

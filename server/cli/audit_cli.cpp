@@ -11,6 +11,7 @@
 #include "server/audit/audit_output.h"
 #include "server/util/duration.h"
 #include "server/kube/kubeconfig.h"
+#include "server/kube/pull_secrets.h"
 #include "server/inputs/policy_source.h"
 #include "server/registry/registry_options.h"
 
@@ -34,7 +35,9 @@ constexpr const char* kAuditUsage =
     "  --page-size N                    objects per LIST page (default 250)\n"
     "  --request-timeout DUR            time for each API call, retries included (default 60s)\n"
     "  --resolve-images                 read image users from registries (--registry-timeout DUR\n"
-    "                                   per page of objects, default 30s)\n";
+    "                                   per page of objects, default 30s), with each pod's\n"
+    "                                   imagePullSecrets (or its service account's) tried first,\n"
+    "                                   as the kubelet does (needs get on secrets, serviceaccounts)\n";
 
 enum class Format { kText, kJson, kJunit, kSarif, kPolicyReport };
 
@@ -229,10 +232,19 @@ int RunAudit(const std::vector<std::string>& args, std::ostream& out, std::ostre
     }
     resolver = std::move(built).value();
   }
+  // The pods' own pull secrets, read with the audit's credentials (get on secrets and
+  // serviceaccounts; a refusal is named in the verdicts of the images it leaves unread).
+  std::unique_ptr<kube::PullSecretStore> pull_secrets;
+  if (resolver) {
+    kube::PullSecretOptions secret_options;
+    secret_options.log = false;
+    pull_secrets = std::make_unique<kube::PullSecretStore>(*client.value(), clock, secret_options);
+  }
   AuditOptions options;
   options.namespace_name = a.namespace_name;
   options.page_size = a.page_size;
   options.resolver = resolver.get();
+  options.pull_secrets = pull_secrets.get();
   options.clock = &clock;
   options.lookup_timeout = a.registry_timeout;
 

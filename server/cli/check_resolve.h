@@ -14,14 +14,19 @@
 #include "server/util/clock.h"
 #include "server/util/files.h"
 #include "server/registry/image_resolver.h"
+#include "server/registry/pull_keyring.h"
 
 namespace rootgate::server {
 
 // Like CheckInputs, with facts from `resolver` (nullptr: lookups are off, and the reply says
-// so); the lookups together get `timeout`. Unreadable inputs become whole-file errors.
+// so); the lookups together get `timeout`. Unreadable inputs become whole-file errors. With
+// `secrets` (cluster access), each workload's images are looked up with its pod's pull secrets
+// from its namespace (`default_namespace` when the manifest names none); the pods of one
+// namespace with the same secrets share one lookup.
 void CheckInputsWithLookups(const std::vector<InputPath>& inputs, const InputOptions& options,
                             const policy::Policy& policy, ImageResolver* resolver,
                             const Clock& clock, std::chrono::nanoseconds timeout,
-                            CheckReport* report);
+                            CheckReport* report, PullKeyringSource* secrets = nullptr,
+                            const std::string& default_namespace = "default");
 
 }  // namespace rootgate::server

@@ -12,6 +12,7 @@
 #include "server/inputs/image_config.h"
 #include "server/inputs/manifest_lines.h"
 #include "server/inputs/manifest_reader.h"
+#include "server/inputs/pod_facts.h"
 #include "server/inputs/policy_source.h"
 
 namespace rootgate::server {
@@ -103,7 +104,8 @@ void CheckObject(const DocContext& ctx, const json& obj, std::optional<size_t> i
   }
   const std::string ns = r.namespace_name.empty() ? "default" : r.namespace_name;
   policy::EvalContext eval{ns, "", nullptr};
-  r.decision = policy::Evaluate(view.value(), ctx.facts, ctx.policy, eval);
+  r.decision = policy::Evaluate(view.value(), FactsForPod(ctx.facts, r.namespace_name, view.value()),
+                                ctx.policy, eval);
   r.skipped = !r.decision.evaluated;
   r.skip_reason = r.decision.skip_reason;
   ctx.report->results.push_back(std::move(r));

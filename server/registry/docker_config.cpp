@@ -121,6 +121,7 @@ Result<RegistryCredentials> RegistryCredentials::Parse(std::string_view json_tex
     if (auths == &doc && !entry.is_object()) continue;  // credsStore, HttpHeaders, ...
     auto cred = ReadEntry(key, entry);
     if (!cred) return Error{cred.error()};
+    creds.raw_.emplace_back(key, cred.value());
     creds.entries_.emplace_back(NormaliseRegistryKey(key), std::move(cred).value());
   }
   return creds;

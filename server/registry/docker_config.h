@@ -39,8 +39,13 @@ class RegistryCredentials {
 
   size_t size() const { return entries_.size(); }
 
+  // Every entry with its key as written in the file ("https://index.docker.io/v1/"), in file
+  // order: what the kubelet's keyring (pull_keyring.h) matches images against.
+  const std::vector<std::pair<std::string, RegistryCredential>>& raw_entries() const { return raw_; }
+
  private:
   std::vector<std::pair<std::string, RegistryCredential>> entries_;  // normalised key → cred
+  std::vector<std::pair<std::string, RegistryCredential>> raw_;      // key as written → cred
 };
 
 // The key under which config.json files name a registry host: scheme and path dropped, lower

@@ -14,6 +14,7 @@ struct ImageResolver::Cached {
   bool ok = false;
   ImageUsers users;
   LookupError error;
+  std::string origin;  // a chain's answer: the credential that worked (never cached itself)
 };
 
 namespace {
@@ -149,7 +150,7 @@ ImageResolver::Outcome ImageResolver::FromCache(const std::string& key, Clock::T
   return hit ? *hit : nullptr;
 }
 
-void ImageResolver::Store(const std::string& key, const Outcome& outcome, bool by_digest) {
+void ImageResolver::Store(const std::string& key, const Outcome& outcome, bool by_digest, bool end_flight) {
   const auto now = clock_.Now();
   std::optional<Clock::TimePoint> expires;  // nullopt: until evicted
   bool keep = true;
@@ -162,7 +163,7 @@ void ImageResolver::Store(const std::string& key, const Outcome& outcome, bool b
   }
   std::lock_guard<std::mutex> lock(mu_);
   if (keep) cache_.Put(key, outcome, expires);
-  flights_.erase(key);
+  if (end_flight) flights_.erase(key);
   metrics_.cache_entries.store(static_cast<int64_t>(cache_.size()), std::memory_order_relaxed);
 }
 
@@ -195,9 +196,8 @@ ImageResolver::Outcome ImageResolver::RunFetch(const ImageLocation& location, Lo
   return cached;
 }
 
-std::shared_future<ImageResolver::Outcome> ImageResolver::Join(
-    const std::string& key, const ImageLocation& location, const LookupSettings& settings,
-    std::shared_ptr<const RegistryLimits> limits, Clock::TimePoint deadline) {
+std::shared_future<ImageResolver::Outcome> ImageResolver::Join(const std::string& key,
+                                                               std::function<Outcome()> work) {
   std::lock_guard<std::mutex> lock(mu_);
   if (auto it = flights_.find(key); it != flights_.end()) {
     metrics_.coalesced.fetch_add(1, std::memory_order_relaxed);
@@ -207,9 +207,12 @@ std::shared_future<ImageResolver::Outcome> ImageResolver::Join(
   auto promise = std::make_shared<std::promise<Outcome>>();
   std::shared_future<Outcome> future = promise->get_future().share();
   flights_.emplace(key, future);
-  queue_.push_back([this, key, location, settings, limits, deadline, promise] {
-    Outcome outcome = RunFetch(location, settings, *limits, deadline);
-    Store(key, outcome, location.by_digest());
+  queue_.push_back([this, key, work = std::move(work), promise] {
+    Outcome outcome = work();
+    {
+      std::lock_guard<std::mutex> done(mu_);
+      flights_.erase(key);
+    }
     promise->set_value(std::move(outcome));
   });
   wake_.notify_one();
@@ -249,17 +252,30 @@ std::optional<ImageResolver::Waiting> ImageResolver::Start(const std::string& im
   // A NUL cannot be in a reference or a platform: the name cannot run into them.
   const std::string key = location.value().Key() + call.fingerprint + (name.empty() ? "" : std::string(1, '\0') + name);
   const std::string label = Label(location.value());
+  if (call.keyring != nullptr && name.empty()) {
+    std::vector<PullCredential> creds = call.keyring->Lookup(registry + "/" + ref.value().repository);
+    if (!creds.empty()) {
+      const bool node = fetcher_->HasCredentialsFor(location.value().host);
+      return StartChain(image, Chain{location.value(), key, std::move(creds), node}, label, call, out);
+    }
+  }
   if (Outcome hit = FromCache(key, call.start)) {
     Answer(out, image, name, hit->ok ? FactFromUsers(hit->users, label)
-                               : Unknown("registry " + label + ": " + hit->error.message + " (cached)"),
+                                     : Failed(call, label, hit->error.message + " (cached)"),
            LookupResult::kCacheHit);
     return std::nullopt;
   }
   LookupSettings settings = call.settings;
   settings.user_name = name;
-  auto future = Join(key, location.value(), settings, call.limits, call.fetch_deadline);
+  auto work = [this, key, loc = location.value(), settings, limits = call.limits,
+               deadline = call.fetch_deadline] {
+    Outcome outcome = RunFetch(loc, settings, *limits, deadline);
+    Store(key, outcome, loc.by_digest(), /*end_flight=*/false);
+    return outcome;
+  };
+  auto future = Join(key, std::move(work));
   if (!future.valid()) {
-    Answer(out, image, name, Unknown("registry " + label + ": too many registry lookups in flight"),
+    Answer(out, image, name, Failed(call, label, "too many registry lookups in flight"),
            LookupResult::kOverloaded);
     return std::nullopt;
   }
@@ -269,37 +285,43 @@ std::optional<ImageResolver::Waiting> ImageResolver::Start(const std::string& im
 void ImageResolver::Collect(const Waiting& w, const Call& call, Clock::TimePoint deadline,
                             ResolvedImages* out) {
   if (w.future.wait_until(deadline) != std::future_status::ready) {
-    Answer(out, w.image, w.name, Unknown("registry " + w.label + ": timed out after " + Took(clock_.Now() - call.start)),
+    Answer(out, w.image, w.name, Failed(call, w.label, "timed out after " + Took(clock_.Now() - call.start)),
            LookupResult::kTimeout);
     if (w.name.empty()) out->timed_out.push_back(w.image);
     return;
   }
   const Outcome& o = w.future.get();
+  const std::string label = w.label + (o->origin.empty() ? "" : " with " + o->origin);
   if (o->ok) {
-    Answer(out, w.image, w.name, FactFromUsers(o->users, w.label), LookupResult::kFetched);
+    Answer(out, w.image, w.name, FactFromUsers(o->users, label), LookupResult::kFetched);
     return;
   }
-  Answer(out, w.image, w.name, Unknown("registry " + w.label + ": " + o->error.message), ResultOf(o->error.kind));
+  Answer(out, w.image, w.name, Failed(call, w.label, o->error.message), ResultOf(o->error.kind));
   if (o->error.kind == Kind::kTimeout && w.name.empty()) out->timed_out.push_back(w.image);
 }
 
 ResolvedImages ImageResolver::Resolve(const std::vector<std::string>& images,
-                                      const policy::Policy& policy, Clock::TimePoint deadline) {
-  return Resolve(images, {}, policy, deadline);
+                                      const policy::Policy& policy, Clock::TimePoint deadline,
+                                      const PullKeyring* keyring) {
+  return Resolve(images, {}, policy, deadline, keyring);
 }
 
 ResolvedImages ImageResolver::Resolve(const std::vector<std::string>& images,
                                       const std::vector<UserNameQuery>& names,
-                                      const policy::Policy& policy, Clock::TimePoint deadline) {
+                                      const policy::Policy& policy, Clock::TimePoint deadline,
+                                      const PullKeyring* keyring) {
   Call call;
   call.start = clock_.Now();
+  call.keyring = keyring;
+  if (keyring != nullptr) call.problems = keyring->ProblemText();
   call.limits = std::make_shared<const RegistryLimits>(policy.registries, options_.allow_flags,
                                                        options_.insecure_flags);
   // The platforms the nodes have: --platform, else the policy's nodePlatforms, else any.
   call.settings = LookupSettings{call.limits.get(),
                                  options_.platforms.empty() ? policy.node_platforms : options_.platforms,
                                  policy.named_users == policy::NamedUsers::kResolve,
-                                 options_.layer_byte_cap, options_.max_document, ""};
+                                 options_.layer_byte_cap, options_.max_document, /*user_name=*/"",
+                                 /*credential=*/nullptr, /*credential_id=*/""};
   call.fingerprint = call.settings.resolve_names ? "|names" : "|";
   for (const Platform& p : call.settings.platforms) call.fingerprint += "|" + p.String();
   call.fetch_deadline = std::max(deadline, call.start + options_.background_budget);
@@ -317,6 +339,81 @@ ResolvedImages ImageResolver::Resolve(const std::vector<std::string>& images,
   }
   for (const Waiting& w : waiting) Collect(w, call, deadline, &out);
   return out;
+}
+
+policy::ImageFact ImageResolver::Failed(const Call& call, const std::string& label, const std::string& message) {
+  return Unknown("registry " + label + ": " + message + (call.problems.empty() ? "" : "; " + call.problems));
+}
+
+ImageResolver::Outcome ImageResolver::RunChain(const Chain& chain, const LookupSettings& settings,
+                                               const RegistryLimits& limits, Clock::TimePoint deadline,
+                                               bool fetch) {
+  auto answer = std::make_shared<Cached>();
+  std::string refused;  // the 401/403s gone through, each naming its secret
+  // One step: the outcome under `key`, from the cache or (when `fetch`) the registry.
+  auto step = [&](const std::string& key, const PullCredential* cred) -> Outcome {
+    if (Outcome hit = FromCache(key, clock_.Now())) return hit;
+    if (!fetch) return nullptr;
+    LookupSettings s = settings;
+    if (cred != nullptr) {
+      s.credential = &cred->credential;
+      s.credential_id = cred->id;
+    }
+    Outcome o = RunFetch(chain.location, s, limits, deadline);
+    Store(key, o, chain.location.by_digest(), /*end_flight=*/false);
+    return o;
+  };
+  // True when `o` ends the chain (an answer, or an error a next credential would not change).
+  auto settle = [&](const Outcome& o, const std::string& origin) {
+    if (o->ok) {
+      answer->ok = true;
+      answer->users = o->users;
+      answer->origin = origin;
+      return true;
+    }
+    refused += (refused.empty() ? "" : "; ") + origin + ": " + o->error.message;
+    if (o->error.kind == LookupError::Kind::kUnauthorized) return false;
+    answer->error = LookupFailure(o->error.kind, refused);
+    return true;
+  };
+  for (const PullCredential& c : chain.creds) {
+    Outcome o = step(chain.key + "|secret:" + c.id, &c);
+    if (!o) return nullptr;
+    if (settle(o, c.origin)) return answer;
+  }
+  if (chain.node) {
+    Outcome o = step(chain.key, nullptr);
+    if (!o) return nullptr;
+    if (settle(o, "--registry-auth")) return answer;
+  }
+  answer->error = LookupFailure(LookupError::Kind::kUnauthorized, refused);
+  return answer;
+}
+
+std::optional<ImageResolver::Waiting> ImageResolver::StartChain(const std::string& image, Chain chain,
+                                                               const std::string& label, const Call& call,
+                                                               ResolvedImages* out) {
+  if (Outcome cached = RunChain(chain, call.settings, *call.limits, call.fetch_deadline, /*fetch=*/false)) {
+    Answer(out, image, "", cached->ok ? FactFromUsers(cached->users, label + " with " + cached->origin)
+                                  : Failed(call, label, cached->error.message + " (cached)"),
+           LookupResult::kCacheHit);
+    return std::nullopt;
+  }
+  // One flight per image and credential list: a burst of pods with the same secrets fetches once.
+  // The secrets' names are part of it, so an answer never names another namespace's secret.
+  std::string flight = chain.key + "|chain";
+  for (const PullCredential& c : chain.creds) flight += ":" + c.id + "@" + c.origin;
+  if (chain.node) flight += ":node";
+  auto work = [this, chain = std::move(chain), settings = call.settings, limits = call.limits,
+               deadline = call.fetch_deadline] {
+    return RunChain(chain, settings, *limits, deadline, /*fetch=*/true);
+  };
+  auto future = Join(flight, std::move(work));
+  if (!future.valid()) {
+    Answer(out, image, "", Failed(call, label, "too many registry lookups in flight"), LookupResult::kOverloaded);
+    return std::nullopt;
+  }
+  return Waiting{image, "", label, std::move(future)};
 }
 
 }  // namespace rootgate::server

@@ -4,7 +4,12 @@
 // - concurrent lookups of the same image share one registry fetch (singleflight);
 // - the images of one request are fetched in parallel on a small worker pool;
 // - every wait is bounded by the caller's deadline: an image not answered in time is unknown
-//   with "registry R: timed out after 2.5s"; its fetch may finish later and fill the cache.
+//   with "registry R: timed out after 2.5s"; its fetch may finish later and fill the cache;
+// - with a pod's keyring (pull_keyring.h), its credentials are tried in the kubelet's order, a
+//   401/403 moving on to the next, then --registry-auth's entry; anonymous access only when no
+//   credential matches. An answer got with a pull secret's credential is cached under the
+//   credential's keyed hash and given only to a lookup that presents the same credential;
+//   anonymous and --registry-auth answers are shared (SECURITY.md, "Pull secrets").
 // Thread-safe. The destructor stops the workers after the fetches they run have returned (each
 // is bounded by its own deadline).
 #pragma once
@@ -27,6 +32,7 @@
 #include "policy/policy.h"
 #include "server/util/clock.h"
 #include "server/util/lru_cache.h"
+#include "server/registry/pull_keyring.h"
 #include "server/registry/registry_client.h"
 #include "server/registry/registry_metrics.h"
 
@@ -77,13 +83,17 @@ class ImageResolver {
 
   // Looks up the images (as written in the pod spec) under the policy's registry settings and
   // returns by `deadline`. Invalid references are left out (the evaluator reports them).
+  // `keyring`: the pod's pull secrets (nullptr: none); its problems end the reason of an image
+  // that could not be read.
   ResolvedImages Resolve(const std::vector<std::string>& images, const policy::Policy& policy,
-                         Clock::TimePoint deadline);
+                         Clock::TimePoint deadline, const PullKeyring* keyring = nullptr);
   // The same, also answering user-name queries (in parallel with the images, cached per image
   // and name; one layer walk per image serves every name, see PasswdCache). A query's answer is
-  // a fact whose user is the name (FactFromUsers), unknown with the reason when it failed.
+  // a fact whose user is the name (FactFromUsers), unknown with the reason when it failed. Name
+  // queries are made without the keyring (they come from Dockerfiles, which have no pod).
   ResolvedImages Resolve(const std::vector<std::string>& images, const std::vector<UserNameQuery>& names,
-                         const policy::Policy& policy, Clock::TimePoint deadline);
+                         const policy::Policy& policy, Clock::TimePoint deadline,
+                         const PullKeyring* keyring = nullptr);
 
   const RegistryMetrics& metrics() const { return metrics_; }
   size_t cache_size();
@@ -100,6 +110,8 @@ class ImageResolver {
     std::shared_ptr<const RegistryLimits> limits;
     LookupSettings settings;
     std::string fingerprint;  // settings that change the answer, part of the cache key
+    const PullKeyring* keyring = nullptr;
+    std::string problems;  // keyring->ProblemText()
   };
   struct Waiting {
     std::string image, name, label;  // name: a user-name query's
@@ -115,14 +127,28 @@ class ImageResolver {
   void Answer(ResolvedImages* out, const std::string& image, const std::string& name,
               policy::ImageFact fact, LookupResult result);
   Outcome FromCache(const std::string& key, Clock::TimePoint now);
-  // The fetch in flight for `key`, or a new one queued; an invalid future when the queue is full.
-  std::shared_future<Outcome> Join(const std::string& key, const ImageLocation& location,
-                                   const LookupSettings& settings,
-                                   std::shared_ptr<const RegistryLimits> limits,
-                                   Clock::TimePoint deadline);
+  // The work in flight for `key`, or `work` queued; an invalid future when the queue is full.
+  std::shared_future<Outcome> Join(const std::string& key, std::function<Outcome()> work);
   Outcome RunFetch(const ImageLocation& location, LookupSettings settings,
                    const RegistryLimits& limits, Clock::TimePoint deadline);
-  void Store(const std::string& key, const Outcome& outcome, bool by_digest);
+  // Caches `outcome` under `key` (for its TTL); with `end_flight`, the flight for `key` is done.
+  void Store(const std::string& key, const Outcome& outcome, bool by_digest, bool end_flight = true);
+
+  // A lookup through a pod's credentials.
+  struct Chain {
+    ImageLocation location;
+    std::string key;                   // the shared cache key (location and settings)
+    std::vector<PullCredential> creds;  // in the kubelet's order
+    bool node = false;                  // --registry-auth has an entry for the host: tried last
+  };
+  // Walks the chain through the cache, fetching what is not cached when `fetch`; nullptr when
+  // a step is not cached and !fetch. The outcome's `origin` names the credential that worked.
+  Outcome RunChain(const Chain& chain, const LookupSettings& settings, const RegistryLimits& limits,
+                   Clock::TimePoint deadline, bool fetch);
+  std::optional<Waiting> StartChain(const std::string& image, Chain chain, const std::string& label,
+                                    const Call& call, ResolvedImages* out);
+  // The unknown fact for a failure, the keyring's problems appended.
+  static policy::ImageFact Failed(const Call& call, const std::string& label, const std::string& message);
   void WorkerLoop();
 
   std::unique_ptr<ImageUserFetcher> fetcher_;

@@ -163,9 +163,19 @@ RegistryClient::RegistryClient(RegistryTransport& transport, const HostResolver&
                                std::function<SteadyTime()> now)
     : transport_(transport), resolver_(resolver), credentials_(credentials), now_(std::move(now)) {}
 
+SessionDeps RegistryClient::Deps(const LookupSettings& settings) {
+  SessionDeps deps{transport_, resolver_, *settings.limits, credentials_, tokens_, now_, nullptr, ""};
+  if (settings.credential != nullptr) {
+    deps.credentials = nullptr;
+    deps.credential = settings.credential;
+    deps.credential_id = settings.credential_id;
+  }
+  return deps;
+}
+
 Fetched<ImageUsers> RegistryClient::Fetch(const ImageLocation& loc, const LookupSettings& settings,
                                           SteadyTime deadline) {
-  const SessionDeps deps{transport_, resolver_, *settings.limits, credentials_, tokens_, now_};
+  const SessionDeps deps = Deps(settings);
   RegistrySession session(deps, loc.host, loc.insecure, loc.repository, deadline);
   auto top = GetManifest(session, loc.repository, loc.reference, settings.max_document);
   if (!top.ok()) return top.error();
@@ -222,15 +232,16 @@ Fetched<PlatformUser> RegistryClient::PlatformManifestUser(const ImageLocation& 
                                                            const std::string& digest, SteadyTime deadline) {
   ImageLocation by_digest = loc;  // the same manifest, whichever index or tag names it
   by_digest.reference = digest;
-  // A NUL cannot be in a reference or a platform: the user name cannot run into them.
+  // Read with a pull secret: kept for that credential only. A NUL cannot be in a reference or a
+  // platform: the user name cannot run into them.
   const std::string key = by_digest.Key() + (settings.resolve_names ? "|names|" : "|") +
-                          std::to_string(settings.layer_byte_cap) +
+                          std::to_string(settings.layer_byte_cap) + "|" + settings.credential_id +
                           (settings.user_name.empty() ? "" : std::string(1, '\0') + settings.user_name);
   {
     std::lock_guard<std::mutex> lock(cache_mu_);
     if (auto hit = by_digest_.Get(key, std::chrono::steady_clock::now())) return *hit;
   }
-  const SessionDeps deps{transport_, resolver_, *settings.limits, credentials_, tokens_, now_};
+  const SessionDeps deps = Deps(settings);
   RegistrySession session(deps, loc.host, loc.insecure, loc.repository, deadline);
   auto child = GetManifest(session, loc.repository, digest, settings.max_document);
   if (!child.ok()) return child.error();

@@ -74,6 +74,10 @@ struct LookupSettings {
   // the config's User (PlatformUser::user is then this name; the config is not fetched). For a
   // Dockerfile's USER that its base image must define. Done whatever `resolve_names` says.
   std::string user_name;
+  // A pull secret's credential to use instead of the node-level ones (and its CredentialId);
+  // nullptr: --registry-auth, else anonymous. Must outlive the Fetch.
+  const RegistryCredential* credential = nullptr;
+  std::string credential_id;
 };
 
 // The seam between the cache and the network, so the resolver is tested without either.
@@ -88,6 +92,9 @@ class ImageUserFetcher {
   virtual void Cancel() {}
   // Forgets what the fetcher keeps between lookups (platform manifests by digest).
   virtual void ClearCache() {}
+  // Whether node-level credentials (--registry-auth) hold an entry for `host`: the kubelet
+  // tries them after the pod's pull secrets.
+  virtual bool HasCredentialsFor(const HostPort&) const { return false; }
 };
 
 // What the layer walk of one image found at /etc/passwd, kept by PasswdCache.
@@ -131,8 +138,12 @@ class RegistryClient final : public ImageUserFetcher {
   void Cancel() override { transport_.CancelAll(); }
   void ClearCache() override;
   const PasswdCache& passwd_cache() const { return passwds_; }
+  bool HasCredentialsFor(const HostPort& host) const override {
+    return credentials_ != nullptr && credentials_->For(host.String()).has_value();
+  }
 
  private:
+  SessionDeps Deps(const LookupSettings& settings);
   // The user of one platform manifest of an index, from the digest cache or the registry.
   Fetched<PlatformUser> PlatformManifestUser(const ImageLocation& loc, const LookupSettings& settings,
                                              const std::string& digest, SteadyTime deadline);

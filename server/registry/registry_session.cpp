@@ -292,10 +292,11 @@ Fetched<std::string> RegistrySession::Authorize(const RegistryHttpResponse& unau
     return "Bearer " + token.value();
   }
   if (FindChallenge(challenges, "basic") != nullptr) {
-    const auto cred = deps_.credentials ? deps_.credentials->For(registry_.String()) : std::nullopt;
+    const auto cred = Credential();
     if (!cred || cred->username.empty()) {
       return LookupFailure(Kind::kUnauthorized, "authentication required (401) and no credentials for " +
-                                                    registry_.String() + " (--registry-auth)");
+                                                    registry_.String() +
+                                                    (deps_.credential ? "" : " (--registry-auth)"));
     }
     return "Basic " + EncodeBase64(cred->username + ":" + cred->password);
   }
@@ -304,8 +305,11 @@ Fetched<std::string> RegistrySession::Authorize(const RegistryHttpResponse& unau
 
 Fetched<std::string> RegistrySession::BearerToken(const std::string& realm, const std::string& service,
                                                   const std::string& scope) {
-  const auto cred = deps_.credentials ? deps_.credentials->For(registry_.String()) : std::nullopt;
-  const std::string key = realm + "\n" + service + "\n" + scope + "\n" + (cred ? "creds" : "anonymous");
+  const auto cred = Credential();
+  // Tokens got with a pull secret are kept under its keyed hash: another credential's (or an
+  // anonymous) lookup never uses them.
+  const std::string who = deps_.credential ? "secret:" + deps_.credential_id : cred ? "creds" : "anonymous";
+  const std::string key = realm + "\n" + service + "\n" + scope + "\n" + who;
   if (auto cached = deps_.tokens.Get(key, deps_.now())) return *cached;
   // One token request per key at a time; waiting here is bounded by the other's deadline.
   const TokenCache::KeyLock one_at_a_time = deps_.tokens.LockKey(key);
@@ -313,6 +317,11 @@ Fetched<std::string> RegistrySession::BearerToken(const std::string& realm, cons
   auto realm_url = ParseUrl(realm, nullptr);
   if (!realm_url) return LookupFailure(Kind::kRefused, "token realm: " + realm_url.error());
   return RequestToken(realm_url.value(), service, scope, cred ? &*cred : nullptr, key);
+}
+
+std::optional<RegistryCredential> RegistrySession::Credential() const {
+  if (deps_.credential) return *deps_.credential;
+  return deps_.credentials ? deps_.credentials->For(registry_.String()) : std::nullopt;
 }
 
 Fetched<std::string> RegistrySession::RequestToken(Url url, const std::string& service,

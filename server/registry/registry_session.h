@@ -48,6 +48,10 @@ struct SessionDeps {
   const RegistryCredentials* credentials;  // nullptr: anonymous only
   TokenCache& tokens;
   std::function<SteadyTime()> now;
+  // A pull secret's credential: used instead of `credentials`, its tokens cached under
+  // `credential_id` (CredentialId) so no other credential's lookup can use them.
+  const RegistryCredential* credential = nullptr;
+  std::string credential_id;
 };
 
 // A URL split the way the session needs it.
@@ -88,6 +92,8 @@ class RegistrySession {
   Fetched<std::string> Authorize(const RegistryHttpResponse& unauthorized);
   Fetched<std::string> BearerToken(const std::string& realm, const std::string& service,
                                    const std::string& scope);
+  // The credential for this registry: the pull secret's, else --registry-auth's entry.
+  std::optional<RegistryCredential> Credential() const;
   Fetched<std::string> RequestToken(Url realm, const std::string& service, const std::string& scope,
                                     const RegistryCredential* cred, const std::string& cache_key);
 

@@ -9,9 +9,11 @@
 #include "policy/policy_parse.h"
 #include "server/webhook/background_audit.h"
 #include "server/webhook/dev_certs.h"
-#include "server/kube/kubeconfig.h"
 #include "server/webhook/https_server.h"
 #include "server/admission/image_lookup.h"
+#include "server/kube/kube_client.h"
+#include "server/kube/kubeconfig.h"
+#include "server/kube/pull_secrets.h"
 #include "server/util/logging.h"
 #include "server/inputs/policy_source.h"
 #include "server/webhook/reloader.h"
@@ -23,6 +25,34 @@ namespace rootgate::server {
 namespace {
 
 using std::chrono::steady_clock;
+
+// Cluster access for serve: --kubeconfig (that file only, its current context), else the
+// in-cluster config.
+Result<kube::ClientConfig> ServeClientConfig(const ServeOptions& o) {
+  if (o.kubeconfig.empty()) {
+    auto c = kube::InClusterConfig(kube::InClusterFromEnvironment());
+    if (!c) return Error{"no --kubeconfig and no in-cluster config: " + c.error()};
+    return c;
+  }
+  kube::LoadOptions load;
+  load.explicit_path = o.kubeconfig;
+  return kube::LoadClientConfig(load);
+}
+
+// --kube-api: the API client, from the pod's service account unless --kubeconfig names a file.
+// Each call may take 3 s, retries included: a pull secret is read inside an admission request.
+Result<std::unique_ptr<kube::KubeClient>> BuildKubeClient(const ServeOptions& o) {
+  auto config = ServeClientConfig(o);
+  if (!config) return Error{"--kube-api: " + config.error()};
+  kube::KubeClientOptions options;
+  options.timeout = std::chrono::seconds(3);
+  options.max_retries = 2;
+  auto client = kube::KubeClient::Create(config.value(), options);
+  if (!client) return Error{"--kube-api: " + client.error()};
+  Log(spdlog::level::info, "pull secrets from the Kubernetes API",
+      {{"config", config.value().source}, {"server", config.value().server}});
+  return client;
+}
 
 struct TlsFiles {
   std::vector<std::string> paths;  // cert, key, and the client CA when given
@@ -178,19 +208,6 @@ class HealthServer {
   std::thread thread_;
 };
 
-// Cluster access for serve: --kubeconfig (that file only, its current context), else the
-// in-cluster config.
-Result<kube::ClientConfig> ServeClientConfig(const ServeOptions& o) {
-  if (o.kubeconfig.empty()) {
-    auto c = kube::InClusterConfig(kube::InClusterFromEnvironment());
-    if (!c) return Error{"no --kubeconfig and no in-cluster config: " + c.error()};
-    return c;
-  }
-  kube::LoadOptions load;
-  load.explicit_path = o.kubeconfig;
-  return kube::LoadClientConfig(load);
-}
-
 // The background audit's options from the flags; an error when the Lease's namespace is unknown.
 Result<BackgroundAuditOptions> AuditOptionsOf(const ServeOptions& o) {
   BackgroundAuditOptions a;
@@ -275,9 +292,20 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
     background.emplace(std::move(audit_options).value(), state.policy, audit_resolver.get());
     state.metrics.AddExtraMetrics([b = &*background](std::string* out) { b->gauges().Render(out); });
   }
+  std::unique_ptr<kube::KubeClient> kube_client;
+  std::unique_ptr<kube::PullSecretStore> pull_secrets;
+  if (o.kube_api) {
+    auto built = BuildKubeClient(o);
+    if (!built) {
+      err << "rootgate serve: " << built.error() << "\n";
+      return 2;
+    }
+    kube_client = std::move(built).value();
+    pull_secrets = std::make_unique<kube::PullSecretStore>(*kube_client, clock);
+  }
   const policy::NoImageFacts no_facts;
   std::optional<RegistryFacts> registry_facts;
-  if (resolver) registry_facts.emplace(*resolver);
+  if (resolver) registry_facts.emplace(*resolver, pull_secrets.get());
   const policy::ImageFacts& facts = registry_facts ? static_cast<const policy::ImageFacts&>(*registry_facts) : no_facts;
   HttpsServer server(state, facts, clock,
                      {!o.client_ca.empty(), o.max_body, o.threads, o.max_connections, o.read_timeout,

@@ -37,7 +37,11 @@ const char* const kServeUsage =
     "                         a slower connection is closed (default 10s)\n"
     "  --idle-timeout DUR     keep-alive: an idle connection is closed after this, whole\n"
     "                         seconds (default 5s)\n"
-    "  --kubeconfig FILE      cluster access from this kubeconfig (default: the in-cluster config)\n"
+    "  --kube-api             read each pod's imagePullSecrets (and its service account's) from\n"
+    "                         the API server and try them, as the kubelet does, before\n"
+    "                         --registry-auth (RBAC: get on secrets and serviceaccounts)\n"
+    "  --kubeconfig FILE      cluster access (for --kube-api and --audit-interval) from this\n"
+    "                         kubeconfig's current context (default: the in-cluster config)\n"
     "background audit (off unless --audit-interval is given):\n"
     "  --audit-interval DUR   audit the cluster every DUR on the replica holding the Lease\n"
     "                         rootgate-audit (leader election); gauges on /metrics\n"
@@ -117,6 +121,7 @@ const std::map<std::string, Setter>& Setters() {
       {"--policy", Text(&ServeOptions::policy_file)},
       {"--preset", Text(&ServeOptions::preset)},
       {"--state-dir", Text(&ServeOptions::state_dir)},
+      {"--kubeconfig", Text(&ServeOptions::kubeconfig)},
       {"--log-level", [](ServeOptions& o, const std::string& v) {
          auto l = LogLevelFromName(v);
          if (l) o.log_level = *l;
@@ -146,7 +151,6 @@ const std::map<std::string, Setter>& Setters() {
          return n ? std::string() : "expected a number from 1 to " + std::to_string(kMaxConnectionsLimit);
        }},
       {"--read-timeout", Duration(&ServeOptions::read_timeout)},
-      {"--kubeconfig", Text(&ServeOptions::kubeconfig)},
       {"--audit-interval", Duration(&ServeOptions::audit_interval)},
       {"--report-api", [](ServeOptions& o, const std::string& v) {
          o.audit_report_api = v;
@@ -190,6 +194,10 @@ Result<ServeOptions> ParseServeFlags(const std::vector<std::string>& args) {
       o.audit_write_reports = true;
       continue;
     }
+    if (args[i] == "--kube-api") {
+      o.kube_api = true;
+      continue;
+    }
     auto registry_flag = ConsumeRegistryFlag(args, &i, &o.registry);
     if (!registry_flag) return Error{registry_flag.error()};
     if (registry_flag.value()) continue;
@@ -218,6 +226,12 @@ Result<ServeOptions> ParseServeFlags(const std::vector<std::string>& args) {
     if (audit_flag) return Error{"--write-reports, --report-api, --audit-qps, --audit-burst and --audit-lease-namespace need --audit-interval"};
   } else if (o.audit_interval < std::chrono::seconds(1)) {
     return Error{"--audit-interval: at least 1s"};
+  }
+  if (!o.kubeconfig.empty() && !o.kube_api && o.audit_interval.count() == 0) {
+    return Error{"--kubeconfig needs --kube-api or --audit-interval"};
+  }
+  if (o.kube_api && o.registry.offline) {
+    return Error{"--kube-api reads pull secrets for registry lookups, which --offline turns off"};
   }
   if (o.state_dir.empty()) o.state_dir = DefaultStateDir();
   return o;

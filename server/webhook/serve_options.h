@@ -49,7 +49,8 @@ struct ServeOptions {
   size_t max_connections = 1024;  // open HTTPS connections at once; more are closed at once
   std::chrono::nanoseconds read_timeout = std::chrono::seconds(10);  // handshake + one request
   std::chrono::seconds idle_timeout{5};  // keep-alive: idle time before the server closes
-  // Cluster access (--kubeconfig; empty: the in-cluster config), used by the background audit.
+  // Cluster access (--kubeconfig; empty: the in-cluster config), used by --kube-api and the
+  // background audit.
   std::string kubeconfig;
   // The background audit (server/webhook/background_audit.h); off while audit_interval is 0.
   std::chrono::nanoseconds audit_interval{0};
@@ -60,6 +61,7 @@ struct ServeOptions {
   std::string audit_lease_namespace;  // default: the pod's namespace (file, else $POD_NAMESPACE)
   bool help = false;      // --help given
   RegistryOptions registry;  // registry lookups: --allow-registry, --offline, ... (kRegistryFlagsHelp)
+  bool kube_api = false;     // --kube-api: read pods' pull secrets from the API server
 };
 
 // Flags as `--name value` or `--name=value`. An error names the flag and what is wrong.

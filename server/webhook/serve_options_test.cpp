@@ -143,3 +143,18 @@ TEST_CASE("serve flags: the background audit") {
   CHECK(error({"--audit-interval", "1m", "--audit-burst", "0"}).rfind("--audit-burst 0: expected a number from 1", 0) == 0);
   CHECK(error({"--audit-interval", "1m", "--report-api", "v1"}).rfind("--report-api v1: expected wgpolicyk8s.io", 0) == 0);
 }
+
+TEST_CASE("serve flags: --kube-api and --kubeconfig") {
+  CHECK_FALSE(ParseServeFlags({}).value().kube_api);
+  auto in_cluster = ParseServeFlags({"--kube-api"});
+  REQUIRE(in_cluster.ok());
+  CHECK(in_cluster.value().kube_api);
+  CHECK(in_cluster.value().kubeconfig.empty());
+  auto outside = ParseServeFlags({"--kube-api", "--kubeconfig=/k/config"});
+  REQUIRE(outside.ok());
+  CHECK(outside.value().kubeconfig == "/k/config");
+  CHECK(ParseServeFlags({"--kubeconfig", "/k/config"}).error() == "--kubeconfig needs --kube-api or --audit-interval");
+  CHECK(ParseServeFlags({"--kube-api", "--offline"}).error() ==
+        "--kube-api reads pull secrets for registry lookups, which --offline turns off");
+  CHECK(ParseServeFlags({"--kube-api", "--kubeconfig"}).error() == "--kubeconfig: missing value");
+}

@@ -36,6 +36,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* "true" when rootgate calls the Kubernetes API (its service account token is then mounted). */}}
+{{- define "rootgate.apiAccess" -}}
+{{- if or .Values.kubeApi.enabled .Values.audit.enabled }}true{{ else }}false{{ end }}
+{{- end }}
+
 {{- define "rootgate.serviceAccountName" -}}
 {{- if .Values.serviceAccount.create }}
 {{- default (include "rootgate.fullname" .) .Values.serviceAccount.name }}
