@@ -563,9 +563,9 @@ report() {
     echo "rootgate (--preset $preset) vs the Pod Security webhook, each round:"
     for r in $(seq 1 "$rounds"); do
       local rr pr mr
-      rr="$(ratio "${round_rps[rootgate,$r]}" "${round_rps[psa,$r]}")"
-      pr="$(ratio "${round_p99[rootgate,$r]}" "${round_p99[psa,$r]}")"
-      mr="$(ratio "${round_rss[rootgate,$r]}" "${round_rss[psa,$r]}")"
+      rr="$(ratio3 "${round_rps[rootgate,$r]}" "${round_rps[psa,$r]}")"
+      pr="$(ratio3 "${round_p99[rootgate,$r]}" "${round_p99[psa,$r]}")"
+      mr="$(ratio3 "${round_rss[rootgate,$r]}" "${round_rss[psa,$r]}")"
       printf '  round %s (load %s): rate %s× (target >= 2: %s)  p99 %s× (target <= 0.2: %s)  RSS %s× (target <= 0.25: %s)\n' \
         "$r" "${round_load[$r]}" "$rr" "$(verdict "$rr" ">=" 2)" "$pr" "$(verdict "$pr" "<=" 0.2)" \
         "$mr" "$(verdict "$mr" "<=" 0.25)"
