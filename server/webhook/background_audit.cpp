@@ -157,6 +157,11 @@ Result<bool> BackgroundAudit::Start(const kube::ClientConfig& config) {
   if (!lease_client) return Error{lease_client.error()};
   scan_client_ = std::move(scan_client).value();
   lease_client_ = std::move(lease_client).value();
+  if (options_.pull_secrets && resolver_ != nullptr) {
+    kube::PullSecretOptions secrets;
+    secrets.log = false;  // a refusal is named in the verdicts (and reports) of the images it leaves unread
+    pull_secrets_ = std::make_unique<kube::PullSecretStore>(*scan_client_, clock_, secrets);
+  }
   elector_ = std::make_unique<kube::LeaderElector>(*lease_client_, options_.lease, clock_);
   elector_->set_on_change([this](bool leading) {
     gauges_.SetLeader(leading);
@@ -221,6 +226,7 @@ void BackgroundAudit::Scan() {
   audit::AuditOptions o;
   o.page_size = options_.page_size;
   o.resolver = resolver_;
+  o.pull_secrets = pull_secrets_.get();
   o.clock = &clock_;
   std::optional<audit::ReportBuilder> reports;
   if (options_.write_reports) {

@@ -26,6 +26,7 @@
 #include "server/kube/kube_client.h"
 #include "server/kube/kubeconfig.h"
 #include "server/kube/leader_election.h"
+#include "server/kube/pull_secrets.h"
 #include "server/registry/image_resolver.h"
 #include "server/util/clock.h"
 #include "server/util/snapshot.h"
@@ -41,6 +42,9 @@ struct BackgroundAuditOptions {
   std::chrono::milliseconds request_timeout{10000};  // per scan API call, retries included
   size_t page_size = 250;
   kube::LeaderElectionConfig lease;  // namespace, name, identity, timings
+  // serve --kube-api: each pod's images are looked up with its own pull secrets (read through
+  // the scan's client, so under its rate limit), as admission does.
+  bool pull_secrets = false;
 };
 
 // What one complete scan found; the gauges show the last one.
@@ -101,6 +105,7 @@ class BackgroundAudit {
   const SteadyClock clock_;
   AuditGauges gauges_;
   std::unique_ptr<kube::KubeClient> scan_client_, lease_client_;
+  std::unique_ptr<kube::PullSecretStore> pull_secrets_;  // with options_.pull_secrets and a resolver
   std::unique_ptr<kube::LeaderElector> elector_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;

@@ -225,6 +225,7 @@ Result<BackgroundAuditOptions> AuditOptionsOf(const ServeOptions& o) {
                  "give --audit-lease-namespace"};
   }
   a.lease.identity = kube::DefaultLeaderIdentity();
+  a.pull_secrets = o.kube_api;
   return a;
 }
 

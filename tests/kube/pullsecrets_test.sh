@@ -201,6 +201,30 @@ for what in "$password" "$(printf 'team:%s' "$password" | base64 -w0)"; do
   expect_not_contains "secret not in audit's output" "$audit_out$(cat "$work/audit.err")" "$what"
 done
 
+section "serve --kube-api --audit-interval: the background audit reads the same secrets"
+# A second replica (admin kubeconfig: the audit lists every namespace) with the audit on; its
+# gauges for team-x must show what the audit CLI found above: x-root read through its pod's
+# secret as USER 0 (rootUser), x-nosecret unknown (unknownUser), x-nonroot allowed.
+kube_namespace rootgate
+POD_NAME=bg E2E_SERVE_NAME=bg start_serve bg --tls-cert "$work/pki/tls.crt" --tls-key "$work/pki/tls.key" \
+  --policy "$work/policy.yaml" --kube-api --kubeconfig "$KUBECONFIG" --audit-interval 2s \
+  --audit-lease-namespace rootgate --allow-registry "$reg" --registry-ca "$work/reg/certs/ca.pem" ||
+  finish kube_pullsecrets
+bg_port="$serve_port"
+bg_gauge() { curl -sS --cacert "$work/pki/ca.crt" "https://127.0.0.1:$bg_port/metrics" | awk -v k="$1" '$1 == k { print $2 }'; }
+for _ in $(seq 150); do [ "$(bg_gauge rootgate_audit_last_scan_success)" == 1 ] && break; sleep 0.2; done
+expect_eq "background audit: a scan succeeded" "$(bg_gauge rootgate_audit_last_scan_success)" "1"
+expect_eq "background audit: team-x rootUser (USER 0 through the pod's secret)" \
+  "$(bg_gauge 'rootgate_audit_violations{namespace="team-x",rule="rootUser"}')" "1"
+expect_eq "background audit: team-x unknownUser (the pod without a secret)" \
+  "$(bg_gauge 'rootgate_audit_violations{namespace="team-x",rule="unknownUser"}')" "1"
+expect_eq "background audit: team-x allowed (USER 1000 through the pod's secret)" \
+  "$(bg_gauge 'rootgate_audit_workloads{namespace="team-x",decision="allow"}')" "1"
+for what in "$password" "$(printf 'team:%s' "$password" | base64 -w0)"; do
+  expect_not_contains "secret not in the audit replica's log" "$(cat "$work/bg.log" "$work/bg.out" 2>/dev/null)" "$what"
+done
+E2E_SERVE_NAME=rootgate
+
 section "rootgate check --resolve-images --kubeconfig reads the same secrets"
 # Manifests on disk, judged with the cluster's secrets: one in team-x (named), one without a
 # namespace (the context's namespace, set to team-x), one in team-b (whose regcred is wrong).
