@@ -183,17 +183,20 @@ const policy::ImageOverride* OverrideFor(std::string_view image, const std::stri
   return nullptr;
 }
 
+// The image's reference parsed, with how it is displayed; an unparseable one leaves its reason.
+bool ParseForLookup(std::string_view image, std::string* display, UserEvidence* e) {
+  auto ref = policy::ParseImageRef(image);
+  *display = ref ? ref.value().String() : std::string(image);
+  if (!ref) e->unknown_reason = ref.error();
+  return ref.ok();
+}
+
 }  // namespace
 
 UserEvidence LookupImageUser(std::string_view image, const policy::ImageFacts& facts,
                              const policy::Policy& policy, std::string* display) {
   UserEvidence e;
-  auto ref = policy::ParseImageRef(image);
-  *display = ref ? ref.value().String() : std::string(image);
-  if (!ref) {
-    e.unknown_reason = ref.error();
-    return e;
-  }
+  if (!ParseForLookup(image, display, &e)) return e;
   if (const policy::ImageOverride* o = OverrideFor(image, *display, policy)) {
     e.known = true;
     e.user = policy::ImageUserOfOverride(o->image, o->user);
@@ -207,12 +210,7 @@ UserEvidence LookupImageUserName(std::string_view image, std::string_view name,
                                  const policy::ImageFacts& facts, const policy::Policy& policy,
                                  std::string* display) {
   UserEvidence e;
-  auto ref = policy::ParseImageRef(image);
-  *display = ref ? ref.value().String() : std::string(image);
-  if (!ref) {
-    e.unknown_reason = ref.error();
-    return e;
-  }
+  if (!ParseForLookup(image, display, &e)) return e;
   if (const policy::ImageOverride* o = OverrideFor(image, *display, policy)) {
     e.unknown_reason = "policy imageOverrides \"" + o->image +
                        "\" gives the image's user, not its /etc/passwd, and the image is not looked up";
