@@ -145,9 +145,29 @@ def compose():
           b'  d:\n    build: ./app\n    user: !reset null\n')
 
 
+def http_request():
+    # First byte: the body cap in KiB (http_request_fuzz.cpp).
+    body = json.loads((ROOT / "tests/fixtures/admission/003-pod-create-no-securitycontext.json").read_text())["body"]
+    text = json.dumps(body, separators=(",", ":"))
+    api_server = ("POST /validate?timeout=10s HTTP/1.1\r\nHost: rootgate.rootgate.svc:443\r\n"
+                  "User-Agent: kube-apiserver-admission\r\nContent-Length: %d\r\n"
+                  "Accept: application/json, */*\r\nContent-Type: application/json\r\n"
+                  "Accept-Encoding: gzip\r\n\r\n%s" % (len(text), text))
+    seeds = {
+        "api-server": api_server,
+        "pipelined": api_server + api_server,
+        "minimal": "POST /validate HTTP/1.1\r\ncontent-length:2\r\n\r\n{}",
+        "query": "POST /validate?a=1&timeout=2s&b HTTP/1.1\r\nConnection: keep-alive\r\nContent-Length: 0\r\n\r\n",
+        "chunked": "POST /validate HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+        "partial": api_server[:200],
+    }
+    for name, s in seeds.items():
+        write("http_request_fuzz", name, bytes([16]) + s.encode())
+
+
 def main():
     for fn in (admission_review, policy_parse, image_ref, image_manifest, www_authenticate,
-               dockerfile, layer_passwd, manifest_reader, compose):
+               dockerfile, layer_passwd, manifest_reader, compose, http_request):
         fn()
 
 

@@ -15,7 +15,10 @@ test makes with the openssl CLI, and checks what the issue asks for:
   * idle keep-alive connections: served again after idling, no thread each, closed at
     --idle-timeout;
   * the local run: self-signed CA and certificate made once and reused, and the printed curl
-    command showing a denial.
+    command showing a denial;
+  * the fast path (--http-parser rootgate, the default) against the library's parser
+    (--http-parser library): the same requests, raw over TLS, get the same reply bytes from both,
+    and the fast path counts exactly the requests it is meant to take.
 
 usage: tests/serve_test.py path/to/rootgate     (python3 standard library only)
 """
@@ -461,6 +464,97 @@ def test_quiet_with_certificates(server_cert):
           srv.lines()[:3])
 
 
+def exchange(port, ctx, parts, replies, pause=0.0):
+    """One TLS connection: sends each of `parts` (bytes), `pause` seconds apart, then reads until
+    `replies` complete replies (by Content-Length) have arrived or the server closes. Returns
+    every byte received."""
+    raw = socket.create_connection(("127.0.0.1", port), timeout=5)
+    s = ctx.wrap_socket(raw, server_hostname="localhost")
+    for i, part in enumerate(parts):
+        if i and pause:
+            time.sleep(pause)
+        s.sendall(part)
+    data, done = b"", 0
+    s.settimeout(5)
+    while done < replies:
+        try:
+            chunk = s.recv(65536)
+        except (socket.timeout, ssl.SSLError, ConnectionError):
+            break
+        if not chunk:
+            break
+        data += chunk
+        done, rest = 0, data
+        while b"\r\n\r\n" in rest:
+            head, _, rest = rest.partition(b"\r\n\r\n")
+            m = re.search(rb"Content-Length: (\d+)", head, re.I)
+            length = int(m.group(1)) if m else 0
+            if len(rest) < length:
+                break
+            rest = rest[length:]
+            done += 1
+    s.close()
+    return data
+
+
+def test_http_parsers(ca, server_cert):
+    """The same raw requests to a server with the fast path and one without: the same bytes back."""
+    body = json.dumps(fixture("003")["body"]).encode()
+    big = json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+                      "pad": "x" * 70000}).encode()
+
+    def post(b=body, target="/validate?timeout=10s", version="HTTP/1.1", extra=(), ctype="application/json"):
+        head = [f"POST {target} {version}", "Host: rootgate.rootgate.svc:443",
+                "User-Agent: kube-apiserver-admission", f"Content-Length: {len(b)}",
+                "Accept: application/json, */*", f"Content-Type: {ctype}", "Accept-Encoding: gzip", *extra]
+        return ("\r\n".join(head) + "\r\n\r\n").encode() + b
+
+    chunked = (b"POST /validate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n" + f"{len(body):x}".encode() + b"\r\n" + body + b"\r\n0\r\n\r\n")
+    # (what, parts, replies expected, requests the fast path takes, pause between parts)
+    cases = [
+        ("the API server's request", [post()], 1, 1, 0),
+        ("two requests one after the other", [post(), post()], 2, 2, 0.2),
+        ("two requests pipelined in one write", [post() + post()], 2, 2, 0),
+        ("Connection: close", [post(extra=["Connection: close"])], 1, 0, 0),
+        ("415", [post(ctype="text/plain")], 1, 1, 0),
+        ("400 invalid JSON", [post(b=b"{x")], 1, 1, 0),
+        ("400 empty body", [post(b=b"")], 1, 1, 0),
+        ("percent-encoded timeout", [post(target="/validate?timeout=10%73")], 1, 0, 0),
+        ("chunked body", [chunked], 1, 0, 0),
+        ("HTTP/1.0", [post(version="HTTP/1.0")], 1, 0, 0),
+        ("413 over --max-body", [post(b=big)], 1, 0, 0),
+        ("GET /validate (405)", [b"GET /validate HTTP/1.1\r\nHost: x\r\n\r\n"], 1, 0, 0),
+        ("GET /healthz", [b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"], 1, 0, 0),
+        ("headers, then the body 0.2 s later", [post()[:-len(body)], body], 1, 0, 0.2),
+        ("Expect: 100-continue", [post(extra=["Expect: 100-continue"])], 1, 0, 0),
+        ("a fast request, then one for the library, then a fast one",
+         [post() + post(target="/validate?timeout=1%30s") + post()], 3, 2, 0),
+    ]
+    ctx = client_context(ca)
+    servers = {p: Server("--tls-cert", server_cert[0], "--tls-key", server_cert[1], "--max-body", "64Ki",
+                         "--http-parser", p) for p in ("rootgate", "library")}
+    expected_fast = 0
+    for what, parts, replies, fast, pause in cases:
+        got = {p: exchange(srv.port, ctx, parts, replies, pause) for p, srv in servers.items()}
+        check(f"http parsers: {what}: a reply", got["rootgate"].startswith(b"HTTP/1.1 "), got["rootgate"][:80])
+        check(f"http parsers: {what}: the same bytes", got["rootgate"] == got["library"],
+              f"\nrootgate: {got['rootgate'][:300]!r}\nlibrary:  {got['library'][:300]!r}")
+        expected_fast += fast
+    for p, srv in servers.items():
+        conn = connect(srv.port, ctx)
+        _, _, values = metrics(conn)
+        conn.close()
+        want = expected_fast if p == "rootgate" else 0
+        check(f"http parsers: {p}: fast-path requests counted",
+              values.get("rootgate_http_fast_path_requests_total") == want,
+              f"{values.get('rootgate_http_fast_path_requests_total')} != {want}")
+        check(f"http parsers: {p} stops", srv.stop() == 0)
+    bad = subprocess.run([BIN, "serve", "--http-parser", "fast"], capture_output=True, text=True, timeout=10)
+    check("http parsers: a bad --http-parser is refused", bad.returncode == 2 and
+          "--http-parser" in bad.stderr and "rootgate or library" in bad.stderr, bad.stderr)
+
+
 def main():
     ca = make_ca("ca")
     cert_a = make_cert("server-a", ca, 1001)
@@ -478,6 +572,7 @@ def main():
                            (test_sigterm_in_flight, (ca[0], cert_a)),
                            (test_idle_keepalive, (ca[0], cert_a)),
                            (test_local_run, ()),
+                           (test_http_parsers, (ca[0], cert_a)),
                            (test_quiet_with_certificates, (cert_a,))):
             print(f"{time.monotonic() - t0:6.2f}s {test.__name__}")
             test(*args)

@@ -49,14 +49,19 @@ void LogDecision(const AdmissionOutcome& o, std::chrono::nanoseconds duration) {
        {"note", o.note}});
 }
 
-void LogRejected(const httplib::Request& req, int status, std::string_view error) {
+void LogRejected(std::string_view method, std::string_view path, std::string_view remote,
+                 size_t body_bytes, int status, std::string_view error) {
   Log(status >= 500 ? spdlog::level::err : spdlog::level::info, "request rejected",
       {{"status", status},
-       {"method", req.method},
-       {"path", req.path},
-       {"remote", req.remote_addr},
-       {"body_bytes", req.body.size()},
+       {"method", method},
+       {"path", path},
+       {"remote", remote},
+       {"body_bytes", body_bytes},
        {"error", error}});
+}
+
+void LogRejected(const httplib::Request& req, int status, std::string_view error) {
+  LogRejected(req.method, req.path, req.remote_addr, req.body.size(), status, error);
 }
 
 // A JSON body for the errors cpp-httplib answers by itself (no route, body over the cap,
@@ -233,6 +238,20 @@ void HttpsServer::ServeConnection(Connection* c) {
       }
     }
     const bool last = ++c->served >= kKeepAliveMaxRequests || closing_.load();
+    // The fast path answers only replies that keep the connection open; the last one, with its
+    // "Connection: close", is the library's.
+    bool fill_failed = false;
+    if (fast_path_ && !last && ServeFast(c, &fill_failed)) {
+      if (!c->stream.Flush()) {
+        CloseConnection(c, false);
+        return;
+      }
+      continue;
+    }
+    if (fill_failed) {  // what the library's first read would have met
+      CloseConnection(c, false);
+      return;
+    }
     bool closed_by_client = false;
     t_close_after_reply = false;
     const bool ok = server_->ProcessRequest(c->stream, last, closed_by_client, c->ssl);
@@ -277,7 +296,9 @@ HttpsServer::HttpsServer(WebhookState& state, const policy::ImageFacts& facts, c
       pool_options_{options.max_connections, static_cast<size_t>(options.threads),
                     ConnectionPoolOptions{}.spare_idle, {}},
       guard_({options.read_timeout, options.idle_timeout}, &state.metrics.connections()),
-      idle_timeout_(options.idle_timeout) {
+      idle_timeout_(options.idle_timeout),
+      fast_path_(options.fast_path),
+      max_body_(options.max_body) {
   const bool mtls = options.require_client_cert;
   server_ = std::make_unique<Server>(this, [this, mtls](SSL_CTX& ctx) {
     if (!ConfigureServerContext(&ctx, &state_.tls, mtls, &setup_error_)) return false;
@@ -343,21 +364,56 @@ HttpsServer::HttpsServer(WebhookState& state, const policy::ImageFacts& facts, c
   Route();
 }
 
-void HttpsServer::ServeValidate(const httplib::Request& req, httplib::Response& res) {
-  guard_.Pause(req.ssl);  // the request is in; answering may take up to its own ?timeout=
+HandledRequest HttpsServer::Validate(const HttpRequest& request, const SSL* ssl) {
+  guard_.Pause(ssl);  // the request is in; answering may take up to its own ?timeout=
   InflightGuard inflight(state_.metrics);
-  const std::string content_type = req.get_header_value("Content-Type");
-  const std::string timeout = req.get_param_value("timeout");
-  HandledRequest handled = handler_.Handle({req.method, content_type, req.body, timeout});
-  res.status = handled.http.status;
-  if (!handled.http.allow.empty()) res.set_header("Allow", handled.http.allow);
-  res.set_content(std::move(handled.http.body), kJson);
+  HandledRequest handled = handler_.Handle(request);
   if (handled.outcome) {
     state_.metrics.RecordDecision(*handled.outcome, handled.duration);
     LogDecision(*handled.outcome, handled.duration);
-  } else {
-    LogRejected(req, handled.http.status, handled.error);
   }
+  return handled;
+}
+
+void HttpsServer::ServeValidate(const httplib::Request& req, httplib::Response& res) {
+  const std::string content_type = req.get_header_value("Content-Type");
+  const std::string timeout = req.get_param_value("timeout");
+  HandledRequest handled = Validate({req.method, content_type, req.body, timeout}, req.ssl);
+  res.status = handled.http.status;
+  if (!handled.http.allow.empty()) res.set_header("Allow", handled.http.allow);
+  res.set_content(std::move(handled.http.body), kJson);
+  if (!handled.outcome) LogRejected(req, handled.http.status, handled.error);
+}
+
+bool HttpsServer::ServeFast(Connection* c, bool* fill_failed) {
+  if (!c->stream.FillBuffer()) {
+    *fill_failed = true;
+    return false;
+  }
+  const auto request = ParseFastValidate(c->stream.Buffered(), max_body_);
+  if (!request) return false;
+  HandledRequest handled = Validate({"POST", request->content_type, request->body, request->timeout}, c->ssl);
+  std::string reply;
+  if (!AppendFastReply(&reply, handled.http.status, handled.http.body, idle_timeout_.count(),
+                       kKeepAliveMaxRequests)) {
+    // A status the fast path does not write (none of the handler's today): answer as the
+    // library would have, with the library's status line, by a 500 that says so.
+    handled.error = "internal error: no fast-path reply for status " + std::to_string(handled.http.status);
+    handled.http.status = 500;
+    AppendFastReply(&reply, 500, JsonError("internal error"), idle_timeout_.count(), kKeepAliveMaxRequests);
+  }
+  c->stream.Consume(request->size);
+  if (!handled.outcome) {
+    std::string remote;
+    int port = 0;
+    c->stream.get_remote_ip_and_port(remote, port);
+    LogRejected("POST", "/validate", remote, request->body.size(), handled.http.status, handled.error);
+  }
+  c->stream.write(reply.data(), reply.size());
+  state_.metrics.RecordHttpStatus(handled.http.status);
+  state_.metrics.RecordFastPathRequest();
+  guard_.Resume(c->ssl);  // the reply is out: the next request's deadline starts
+  return true;
 }
 
 void HttpsServer::Route() {

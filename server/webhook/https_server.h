@@ -27,6 +27,7 @@
 #include "server/util/clock.h"
 #include "server/webhook/connection_guard.h"
 #include "server/webhook/connection_pool.h"
+#include "server/webhook/fast_request.h"
 #include "server/webhook/http_handler.h"
 #include "server/webhook/idle_connections.h"
 #include "server/webhook/metrics.h"
@@ -79,6 +80,9 @@ struct HttpsServerOptions {
   size_t max_connections = 1024;  // open connections at once; beyond, closed at once
   std::chrono::nanoseconds read_timeout = std::chrono::seconds(10);  // see ConnectionGuard
   std::chrono::seconds idle_timeout{5};  // keep-alive idleness before the server closes
+  // POST /validate requests that arrive whole are read and answered without the library's
+  // parser (server/webhook/fast_request.h); false sends every request through the library.
+  bool fast_path = true;
 };
 
 class HttpsServer {
@@ -119,6 +123,13 @@ class HttpsServer {
   class Server;
   void Route();
   void ServeValidate(const httplib::Request& req, httplib::Response& res);
+  // What both paths do for /validate: the decision, its metrics, and its log line (a rejected
+  // request's line is the caller's: it knows the request).
+  HandledRequest Validate(const HttpRequest& request, const SSL* ssl);
+  // On c's thread: when c's buffer holds a whole POST /validate request the fast path takes,
+  // answers it (the reply gathered, not yet flushed) and returns true; else false, nothing read
+  // but what the library will read next. `fill_failed` is set when reading failed.
+  bool ServeFast(Connection* c, bool* fill_failed);
   // On a pool thread: a new socket's TLS handshake, then its requests.
   void ServeNewConnection(int sock);
   // On a pool thread: requests on `c` until it closes (deleted) or goes idle (parked).
@@ -131,6 +142,8 @@ class HttpsServer {
   ConnectionGuard guard_;  // before server_: outlives the SSL_CTX and its connections
   std::atomic<bool> closing_{false};
   std::chrono::seconds idle_timeout_;
+  const bool fast_path_;
+  const size_t max_body_;
   std::unique_ptr<ConnectionPool> pool_;   // outlives httplib's accept loop (parked connections)
   std::unique_ptr<IdleConnections> idle_;  // after pool_: destroyed first
   std::unique_ptr<Server> server_;

@@ -119,6 +119,10 @@ void Metrics::RenderAdmission(std::string* out) const {
 }
 
 void Metrics::RenderHttp(std::string* out) const {
+  Header(out, "rootgate_http_fast_path_requests_total", "counter",
+         "POST /validate requests read and answered without the HTTP library's parser.");
+  Sample(out, "rootgate_http_fast_path_requests_total", "",
+         static_cast<double>(fast_path_requests_.load(kRelaxed)));
   Header(out, "rootgate_http_requests_total", "counter", "HTTP responses by status code, any path.");
   for (size_t code = 100; code < http_status_.size(); ++code) {
     const uint64_t n = http_status_[code].load(kRelaxed);

@@ -52,6 +52,8 @@ class Metrics {
   void RecordDecision(const AdmissionOutcome& outcome, std::chrono::nanoseconds duration);
   // One HTTP response with this status code, on any path.
   void RecordHttpStatus(int code);
+  // One POST /validate request read and answered without cpp-httplib's parser (fast_request.h).
+  void RecordFastPathRequest() { fast_path_requests_.fetch_add(1, kRelaxed); }
   // In-flight admission requests; see InflightGuard.
   void AddInflight(int64_t delta) { inflight_.fetch_add(delta, std::memory_order_relaxed); }
   int64_t Inflight() const { return inflight_.load(std::memory_order_relaxed); }
@@ -84,6 +86,7 @@ class Metrics {
   std::array<std::atomic<uint64_t>, kRequestCells> requests_{};
   std::array<std::atomic<uint64_t>, policy::kRuleCount> violations_{};
   std::atomic<uint64_t> deadline_exceeded_{0};
+  std::atomic<uint64_t> fast_path_requests_{0};
   std::array<std::atomic<uint64_t>, kDurationBuckets.size() + 1> duration_buckets_{};  // +Inf last
   std::atomic<uint64_t> duration_sum_ns_{0};
   std::array<std::atomic<uint64_t>, 600> http_status_{};  // index: status code 100..599

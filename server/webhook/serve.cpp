@@ -1,5 +1,8 @@
 #include "server/webhook/serve.h"
 
+#include <malloc.h>
+
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -25,6 +28,15 @@ namespace rootgate::server {
 namespace {
 
 using std::chrono::steady_clock;
+
+// glibc gives a thread that allocates while the other arenas are locked an arena of its own, up
+// to 8 per core, and each keeps the 100-130 KiB of heap its thread's requests touched: with a
+// thread per busy connection that was about a tenth of serve's RSS. Two arenas share it (the
+// per-thread tcache still serves most small allocations without a lock); measured with
+// tests/bench_serve.sh (README, Performance). MALLOC_ARENA_MAX in the environment still decides.
+void LimitMallocArenas() {
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
+}
 
 // Cluster access for serve: --kubeconfig (that file only, its current context), else the
 // in-cluster config.
@@ -244,6 +256,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
         << kRegistryFlagsHelp;
     return 0;
   }
+  LimitMallocArenas();  // before any thread exists
   SetupLogging(o.log_format, o.log_level);
   BlockShutdownSignals();  // before any thread exists
   StartLogFlusher();
@@ -310,7 +323,7 @@ int RunServe(const std::vector<std::string>& args, std::ostream& out, std::ostre
   const policy::ImageFacts& facts = registry_facts ? static_cast<const policy::ImageFacts&>(*registry_facts) : no_facts;
   HttpsServer server(state, facts, clock,
                      {!o.client_ca.empty(), o.max_body, o.threads, o.max_connections, o.read_timeout,
-                      o.idle_timeout});
+                      o.idle_timeout, o.http_fast_path});
   auto bound = server.Bind(o.listen);
   HealthServer health(state);
   auto health_bound = o.health_listen ? health.Start(*o.health_listen) : Result<ListenAddress>(ListenAddress{});

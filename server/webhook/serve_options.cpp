@@ -37,6 +37,9 @@ const char* const kServeUsage =
     "                         a slower connection is closed (default 10s)\n"
     "  --idle-timeout DUR     keep-alive: an idle connection is closed after this, whole\n"
     "                         seconds (default 5s)\n"
+    "  --http-parser NAME     rootgate (default): a POST /validate request that arrives whole is\n"
+    "                         read and answered without cpp-httplib's parser, the same bytes as\n"
+    "                         the library's; library: every request through cpp-httplib\n"
     "  --kube-api             read each pod's imagePullSecrets (and its service account's) from\n"
     "                         the API server and try them, as the kubelet does, before\n"
     "                         --registry-auth (RBAC: get on secrets and serviceaccounts)\n"
@@ -171,6 +174,11 @@ const std::map<std::string, Setter>& Setters() {
          return n ? std::string() : std::string("expected a number from 1 to 10000");
        }},
       {"--audit-lease-namespace", Text(&ServeOptions::audit_lease_namespace)},
+      {"--http-parser", [](ServeOptions& o, const std::string& v) {
+         if (v != "rootgate" && v != "library") return std::string("expected rootgate or library");
+         o.http_fast_path = v == "rootgate";
+         return std::string();
+       }},
       {"--idle-timeout", [](ServeOptions& o, const std::string& v) {
          auto d = ParseGoDuration(v);
          if (!d || *d < std::chrono::seconds(1)) return std::string("expected a duration of at least 1s");

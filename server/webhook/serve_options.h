@@ -49,6 +49,7 @@ struct ServeOptions {
   size_t max_connections = 1024;  // open HTTPS connections at once; more are closed at once
   std::chrono::nanoseconds read_timeout = std::chrono::seconds(10);  // handshake + one request
   std::chrono::seconds idle_timeout{5};  // keep-alive: idle time before the server closes
+  bool http_fast_path = true;  // --http-parser rootgate (true) or library (server/webhook/fast_request.h)
   // Cluster access (--kubeconfig; empty: the in-cluster config), used by --kube-api and the
   // background audit.
   std::string kubeconfig;

@@ -45,15 +45,26 @@ bool TlsStream::is_readable() const {
   return poll(&p, 1, ms) > 0;
 }
 
-ssize_t TlsStream::read(char* ptr, size_t size) {
-  if (in_pos_ == in_end_) {
-    if (!out_.empty() && !HasInput() && !Flush()) return -1;
-    if (in_.empty()) in_.resize(kReadBuffer);
-    const int n = SSL_read(ssl_, in_.data(), static_cast<int>(in_.size()));
-    if (n <= 0) return SSL_get_error(ssl_, n) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
-    in_pos_ = 0;
-    in_end_ = static_cast<size_t>(n);
+bool TlsStream::FillBuffer() {
+  if (in_pos_ < in_end_) return true;
+  if (!out_.empty() && !HasInput() && !Flush()) {
+    last_read_ = -1;
+    return false;
   }
+  if (in_.empty()) in_.resize(kReadBuffer);
+  const int n = SSL_read(ssl_, in_.data(), static_cast<int>(in_.size()));
+  if (n <= 0) {
+    last_read_ = SSL_get_error(ssl_, n) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+    return false;
+  }
+  last_read_ = n;
+  in_pos_ = 0;
+  in_end_ = static_cast<size_t>(n);
+  return true;
+}
+
+ssize_t TlsStream::read(char* ptr, size_t size) {
+  if (in_pos_ == in_end_ && !FillBuffer()) return last_read_;
   const size_t k = std::min(size, in_end_ - in_pos_);
   std::memcpy(ptr, in_.data() + in_pos_, k);
   in_pos_ += k;

@@ -15,6 +15,7 @@
 #include <openssl/ssl.h>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rootgate::server {
@@ -37,6 +38,14 @@ class TlsStream final : public httplib::Stream {
   bool Flush();
   // Request bytes already here: in the buffer, or decrypted or read ahead inside OpenSSL.
   bool HasInput() const;
+  // The request bytes read and not yet consumed; with FillBuffer and Consume, for a reader that
+  // looks at a whole request before taking it (HttpsServer's POST /validate path).
+  std::string_view Buffered() const { return {in_.data() + in_pos_, in_end_ - in_pos_}; }
+  // When the buffer is empty, one SSL_read into it (blocking, bounded by SO_RCVTIMEO, as read
+  // would). False when nothing could be read (closed, failed, timed out).
+  bool FillBuffer();
+  // Takes the first `n` buffered bytes (n <= Buffered().size()).
+  void Consume(size_t n) { in_pos_ += n; }
   // Frees the buffers when nothing is held in them (before the connection waits, idle).
   void ReleaseBuffers();
 
@@ -52,6 +61,7 @@ class TlsStream final : public httplib::Stream {
   size_t in_pos_ = 0;
   size_t in_end_ = 0;
   std::string out_;
+  ssize_t last_read_ = 0;  // what the last SSL_read gave: bytes, 0 at the end, -1 on failure
   mutable Address remote_, local_;
 };
 
