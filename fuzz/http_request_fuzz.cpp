@@ -4,9 +4,11 @@
 // accepted request lies inside the input — it starts with "POST /validate", its head ends with
 // CRLF CRLF right before the body, its views point into it, its body is at most the cap —;
 // reading just those bytes gives the same request (what follows it changes nothing), and any
-// shorter prefix of them is not taken (a request is taken only when whole).
+// shorter prefix of them is not taken (a request is taken only when whole). A request whose body
+// is still arriving asks for more bytes than are here, and is taken once they are.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "fuzz/fuzz_check.h"
@@ -24,8 +26,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const size_t cap = static_cast<size_t>(data[0]) * 1024;
   const std::string_view in(reinterpret_cast<const char*>(data + 1), size - 1);
-  const auto r = rootgate::server::ParseFastValidate(in, cap);
-  if (!r) return 0;
+  size_t need = 0;
+  const auto r = rootgate::server::ParseFastValidate(in, cap, &need);
+  if (!r) {
+    // Waiting for the rest of a body: more than is here, and once it is here, taken whole.
+    if (need == 0) return 0;
+    FUZZ_CHECK(need > in.size());
+    if (need - in.size() > (size_t{1} << 20)) return 0;
+    std::string whole(in);
+    whole.resize(need, 'x');
+    const auto later = rootgate::server::ParseFastValidate(whole, cap);
+    FUZZ_CHECK(later && later->size == need);
+    return 0;
+  }
+  FUZZ_CHECK(need == 0);
   FUZZ_CHECK(r->size <= in.size());
   const std::string_view request = in.substr(0, r->size);
   FUZZ_CHECK(request.substr(0, 14) == "POST /validate");

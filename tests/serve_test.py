@@ -526,7 +526,10 @@ def test_http_parsers(ca, server_cert):
         ("413 over --max-body", [post(b=big)], 1, 0, 0),
         ("GET /validate (405)", [b"GET /validate HTTP/1.1\r\nHost: x\r\n\r\n"], 1, 0, 0),
         ("GET /healthz", [b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"], 1, 0, 0),
-        ("headers, then the body 0.2 s later", [post()[:-len(body)], body], 1, 0, 0.2),
+        ("headers, then the body 0.2 s later (as the API server's Go client writes them)",
+         [post()[:-len(body)], body], 1, 1, 0.2),
+        ("half the headers, then the rest", [post()[:60], post()[60:]], 1, 0, 0.2),
+        ("headers and half the body, then the connection closes", [post()[:-100]], 0, 0, 0),
         ("Expect: 100-continue", [post(extra=["Expect: 100-continue"])], 1, 0, 0),
         ("a fast request, then one for the library, then a fast one",
          [post() + post(target="/validate?timeout=1%30s") + post()], 3, 2, 0),
@@ -537,7 +540,8 @@ def test_http_parsers(ca, server_cert):
     expected_fast = 0
     for what, parts, replies, fast, pause in cases:
         got = {p: exchange(srv.port, ctx, parts, replies, pause) for p, srv in servers.items()}
-        check(f"http parsers: {what}: a reply", got["rootgate"].startswith(b"HTTP/1.1 "), got["rootgate"][:80])
+        if replies:
+            check(f"http parsers: {what}: a reply", got["rootgate"].startswith(b"HTTP/1.1 "), got["rootgate"][:80])
         check(f"http parsers: {what}: the same bytes", got["rootgate"] == got["library"],
               f"\nrootgate: {got['rootgate'][:300]!r}\nlibrary:  {got['library'][:300]!r}")
         expected_fast += fast

@@ -68,7 +68,7 @@ std::vector<Verb> Verbs() {
         policy, preset, Words("--log-level", "debug info warn error off"), Words("--log-format", "json text"),
         Text("--max-body"), Text("--grace-period"), Text("--reload-interval"), {"--state-dir", Value::kDir, ""},
         Text("--threads"), Text("--max-connections"), Text("--read-timeout"), Text("--idle-timeout"),
-        Switch("--kube-api"), File("--kubeconfig"), Text("--audit-interval"), Switch("--write-reports"),
+        Words("--http-parser", "rootgate library"), Switch("--kube-api"), File("--kubeconfig"), Text("--audit-interval"), Switch("--write-reports"),
         Words("--report-api", "wgpolicyk8s.io/v1alpha2 openreports.io/v1alpha1"), Text("--audit-qps"),
         Text("--audit-burst"), Text("--audit-lease-namespace")},
        false, ""},

@@ -79,7 +79,8 @@ std::string_view ReasonPhrase(int status) {
 
 }  // namespace
 
-std::optional<FastRequest> ParseFastValidate(std::string_view in, size_t max_body) {
+std::optional<FastRequest> ParseFastValidate(std::string_view in, size_t max_body, size_t* need_total) {
+  if (need_total != nullptr) *need_total = 0;
   constexpr std::string_view kStart = "POST /validate";
   if (in.substr(0, kStart.size()) != kStart) return std::nullopt;
   const size_t head_end = in.substr(0, kMaxHead).find("\r\n\r\n");
@@ -146,7 +147,10 @@ std::optional<FastRequest> ParseFastValidate(std::string_view in, size_t max_bod
   }
   if (!have_length || length > max_body) return std::nullopt;
   const size_t body_start = head_end + 4;
-  if (in.size() - body_start < length) return std::nullopt;  // not all here yet
+  if (in.size() - body_start < length) {  // not all here yet
+    if (need_total != nullptr) *need_total = body_start + length;
+    return std::nullopt;
+  }
   r.body = in.substr(body_start, length);
   r.size = body_start + length;
   return r;

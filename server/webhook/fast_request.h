@@ -30,8 +30,11 @@ struct FastRequest {
 // `buffered` starts at a request's first byte. The request when it is a whole POST /validate
 // HTTP/1.1 request on a keep-alive connection that this path takes, with a Content-Length of at
 // most `max_body`; std::nullopt for anything else (see above), nothing consumed. Views point
-// into `buffered`.
-std::optional<FastRequest> ParseFastValidate(std::string_view buffered, size_t max_body);
+// into `buffered`. When the request line and headers are here and taken but the body is not all
+// here yet (the API server's Go client sends the headers and the body as two TLS records), also
+// std::nullopt, with *need_total (when given) set to the request's whole size; else it is 0.
+std::optional<FastRequest> ParseFastValidate(std::string_view buffered, size_t max_body,
+                                             size_t* need_total = nullptr);
 
 // Appends a keep-alive reply with a JSON body as cpp-httplib 0.11 writes it for the handler's
 // statuses (200, 400, 413, 415, 500): status line, Content-Length, Content-Type

@@ -137,6 +137,29 @@ TEST_CASE("fast path: everything else is left to the library") {
   CHECK(ParseFastValidate(ok_head + "{}", kMax));
 }
 
+TEST_CASE("fast path: headers taken, body still arriving: the size to wait for") {
+  const std::string whole = Request("POST /validate?timeout=10s HTTP/1.1", {"Content-Length: 10"}, "0123456789");
+  const size_t head = whole.size() - 10;
+  for (size_t have : {head, head + 1, head + 9}) {
+    CAPTURE(have);
+    size_t need = 99;
+    CHECK_FALSE(ParseFastValidate(std::string_view(whole).substr(0, have), kMax, &need));
+    CHECK(need == whole.size());
+  }
+  size_t need = 99;
+  REQUIRE(ParseFastValidate(whole, kMax, &need));
+  CHECK(need == 0);
+  // Not taken at all: nothing to wait for.
+  for (const std::string& text :
+       {whole.substr(0, head - 1), Request("POST /validate HTTP/1.1", {"Content-Length: 1025"}, "{}"),
+        Request("POST /validate HTTP/1.1", {"Transfer-Encoding: chunked"}, "")}) {
+    CAPTURE(text);
+    need = 99;
+    CHECK_FALSE(ParseFastValidate(text, kMax, &need));
+    CHECK(need == 0);
+  }
+}
+
 TEST_CASE("fast path: replies in cpp-httplib's keep-alive format") {
   std::string out = "kept";
   REQUIRE(AppendFastReply(&out, 200, R"({"a":1})", 5, 1000));

@@ -24,6 +24,8 @@ namespace {
 // ~500 bytes costs more CPU than it saves on the wire. The media type is still application/json.
 constexpr const char* kJson = "application/json; charset=utf-8";
 constexpr size_t kKeepAliveMaxRequests = 1000;  // per connection, then the client reconnects
+// The largest request (head and body) the fast path buffers whole; larger ones are the library's.
+constexpr size_t kMaxFastRequest = size_t{1} << 20;
 
 // Set by the logger (which cpp-httplib calls once the reply is written, to our buffer) when the
 // reply says "Connection: close": the connection loop closes after sending it.
@@ -390,7 +392,14 @@ bool HttpsServer::ServeFast(Connection* c, bool* fill_failed) {
     *fill_failed = true;
     return false;
   }
-  const auto request = ParseFastValidate(c->stream.Buffered(), max_body_);
+  size_t need = 0;
+  auto request = ParseFastValidate(c->stream.Buffered(), max_body_, &need);
+  if (!request && need > 0 && need <= kMaxFastRequest) {
+    // The headers are here and the body is on its way: wait for it, as the library would. If
+    // that read fails, the library takes over what arrived and meets the failure itself.
+    if (!c->stream.FillTo(need)) return false;
+    request = ParseFastValidate(c->stream.Buffered(), max_body_);
+  }
   if (!request) return false;
   HandledRequest handled = Validate({"POST", request->content_type, request->body, request->timeout}, c->ssl);
   std::string reply;

@@ -63,6 +63,34 @@ bool TlsStream::FillBuffer() {
   return true;
 }
 
+bool TlsStream::FillTo(size_t total) {
+  if (in_end_ - in_pos_ >= total) return true;
+  if (in_pos_ > 0) {  // what is buffered moves to the front
+    std::memmove(in_.data(), in_.data() + in_pos_, in_end_ - in_pos_);
+    in_end_ -= in_pos_;
+    in_pos_ = 0;
+  }
+  if (in_.size() < std::max(total, kReadBuffer)) in_.resize(std::max(total, kReadBuffer));
+  while (in_end_ < total) {
+    const int n = SSL_read(ssl_, in_.data() + in_end_, static_cast<int>(in_.size() - in_end_));
+    if (n <= 0) {
+      last_read_ = SSL_get_error(ssl_, n) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
+      return false;
+    }
+    last_read_ = n;
+    in_end_ += static_cast<size_t>(n);
+  }
+  return true;
+}
+
+void TlsStream::Consume(size_t n) {
+  in_pos_ += n;
+  if (in_pos_ == in_end_ && in_.size() > kReadBuffer) {
+    std::vector<char>(kReadBuffer).swap(in_);
+    in_pos_ = in_end_ = 0;
+  }
+}
+
 ssize_t TlsStream::read(char* ptr, size_t size) {
   if (in_pos_ == in_end_ && !FillBuffer()) return last_read_;
   const size_t k = std::min(size, in_end_ - in_pos_);

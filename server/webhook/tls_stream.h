@@ -44,8 +44,12 @@ class TlsStream final : public httplib::Stream {
   // When the buffer is empty, one SSL_read into it (blocking, bounded by SO_RCVTIMEO, as read
   // would). False when nothing could be read (closed, failed, timed out).
   bool FillBuffer();
-  // Takes the first `n` buffered bytes (n <= Buffered().size()).
-  void Consume(size_t n) { in_pos_ += n; }
+  // Reads (blocking, as read would) until `total` bytes are buffered, growing the buffer to fit.
+  // False when a read failed first; what was read stays buffered.
+  bool FillTo(size_t total);
+  // Takes the first `n` buffered bytes (n <= Buffered().size()). A buffer grown by FillTo goes
+  // back to its usual size once it is empty.
+  void Consume(size_t n);
   // Frees the buffers when nothing is held in them (before the connection waits, idle).
   void ReleaseBuffers();
 
