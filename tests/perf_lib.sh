@@ -33,10 +33,12 @@ make_certificate() { # prefix: writes prefix.crt and prefix.key (EC P-256, for l
     -keyout "$1.key" -out "$1.crt" 2>/dev/null
 }
 
-free_port() { # a loopback port nothing listens on
+free_port() { # a loopback port nothing listens on, below the kernel's ephemeral range (from
+  # 32768 by default), where another process's outgoing connection could take it before the
+  # server binds it
   local port
   while :; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % 22000))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
 }
