@@ -31,6 +31,11 @@ void ReadAddress(int fd, bool peer, std::string* ip, int* port) {
 
 }  // namespace
 
+void TlsStream::Allocate(size_t size) {
+  in_.reset(new char[size]);  // default-initialised: not zero-filled
+  in_size_ = size;
+}
+
 bool TlsStream::HasInput() const { return in_pos_ < in_end_ || SSL_has_pending(ssl_) == 1; }
 
 bool TlsStream::is_readable() const {
@@ -51,8 +56,8 @@ bool TlsStream::FillBuffer() {
     last_read_ = -1;
     return false;
   }
-  if (in_.empty()) in_.resize(kReadBuffer);
-  const int n = SSL_read(ssl_, in_.data(), static_cast<int>(in_.size()));
+  if (in_size_ == 0) Allocate(kReadBuffer);
+  const int n = SSL_read(ssl_, in_.get(), static_cast<int>(in_size_));
   if (n <= 0) {
     last_read_ = SSL_get_error(ssl_, n) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
     return false;
@@ -66,13 +71,17 @@ bool TlsStream::FillBuffer() {
 bool TlsStream::FillTo(size_t total) {
   if (in_end_ - in_pos_ >= total) return true;
   if (in_pos_ > 0) {  // what is buffered moves to the front
-    std::memmove(in_.data(), in_.data() + in_pos_, in_end_ - in_pos_);
+    std::memmove(in_.get(), in_.get() + in_pos_, in_end_ - in_pos_);
     in_end_ -= in_pos_;
     in_pos_ = 0;
   }
-  if (in_.size() < std::max(total, kReadBuffer)) in_.resize(std::max(total, kReadBuffer));
+  if (in_size_ < std::max(total, kReadBuffer)) {
+    std::unique_ptr<char[]> kept = std::move(in_);
+    Allocate(std::max(total, kReadBuffer));
+    if (in_end_ > 0) std::memcpy(in_.get(), kept.get(), in_end_);
+  }
   while (in_end_ < total) {
-    const int n = SSL_read(ssl_, in_.data() + in_end_, static_cast<int>(in_.size() - in_end_));
+    const int n = SSL_read(ssl_, in_.get() + in_end_, static_cast<int>(in_size_ - in_end_));
     if (n <= 0) {
       last_read_ = SSL_get_error(ssl_, n) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
       return false;
@@ -85,8 +94,8 @@ bool TlsStream::FillTo(size_t total) {
 
 void TlsStream::Consume(size_t n) {
   in_pos_ += n;
-  if (in_pos_ == in_end_ && in_.size() > kReadBuffer) {
-    std::vector<char>(kReadBuffer).swap(in_);
+  if (in_pos_ == in_end_ && in_size_ > kReadBuffer) {
+    Allocate(kReadBuffer);
     in_pos_ = in_end_ = 0;
   }
 }
@@ -94,7 +103,7 @@ void TlsStream::Consume(size_t n) {
 ssize_t TlsStream::read(char* ptr, size_t size) {
   if (in_pos_ == in_end_ && !FillBuffer()) return last_read_;
   const size_t k = std::min(size, in_end_ - in_pos_);
-  std::memcpy(ptr, in_.data() + in_pos_, k);
+  std::memcpy(ptr, in_.get() + in_pos_, k);
   in_pos_ += k;
   return static_cast<ssize_t>(k);
 }
@@ -115,7 +124,8 @@ bool TlsStream::Flush() {
 
 void TlsStream::ReleaseBuffers() {
   if (in_pos_ == in_end_) {
-    std::vector<char>().swap(in_);
+    in_.reset();
+    in_size_ = 0;
     in_pos_ = in_end_ = 0;
   }
   if (out_.empty()) std::string().swap(out_);

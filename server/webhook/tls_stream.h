@@ -14,9 +14,9 @@
 #include <httplib.h>
 #include <openssl/ssl.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace rootgate::server {
 
@@ -40,7 +40,7 @@ class TlsStream final : public httplib::Stream {
   bool HasInput() const;
   // The request bytes read and not yet consumed; with FillBuffer and Consume, for a reader that
   // looks at a whole request before taking it (HttpsServer's POST /validate path).
-  std::string_view Buffered() const { return {in_.data() + in_pos_, in_end_ - in_pos_}; }
+  std::string_view Buffered() const { return {in_.get() + in_pos_, in_end_ - in_pos_}; }
   // When the buffer is empty, one SSL_read into it (blocking, bounded by SO_RCVTIMEO, as read
   // would). False when nothing could be read (closed, failed, timed out).
   bool FillBuffer();
@@ -59,9 +59,15 @@ class TlsStream final : public httplib::Stream {
     std::string ip;
     int port = 0;
   };
+  // A new read buffer of `size` bytes in place of the old one (its bytes are not kept).
+  void Allocate(size_t size);
+
   const int fd_;
   SSL* const ssl_;
-  std::vector<char> in_;
+  // The read buffer: allocated without zero-filling it, so only the pages a read writes are
+  // touched (a 2 KiB request in a 16 KiB buffer: one page, not four).
+  std::unique_ptr<char[]> in_;
+  size_t in_size_ = 0;
   size_t in_pos_ = 0;
   size_t in_end_ = 0;
   std::string out_;
