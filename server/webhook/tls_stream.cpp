@@ -50,26 +50,15 @@ bool TlsStream::is_readable() const {
   return poll(&p, 1, ms) > 0;
 }
 
-bool TlsStream::FillBuffer() {
-  if (in_pos_ < in_end_) return true;
+bool TlsStream::FillBuffer() { return FillTo(1); }
+
+bool TlsStream::FillTo(size_t total) {
+  if (in_end_ - in_pos_ >= total) return true;
+  // A reply still gathered goes out before a read that may wait (an "Expect: 100-continue").
   if (!out_.empty() && !HasInput() && !Flush()) {
     last_read_ = -1;
     return false;
   }
-  if (in_size_ == 0) Allocate(kReadBuffer);
-  const int n = SSL_read(ssl_, in_.get(), static_cast<int>(in_size_));
-  if (n <= 0) {
-    last_read_ = SSL_get_error(ssl_, n) == SSL_ERROR_ZERO_RETURN ? 0 : -1;
-    return false;
-  }
-  last_read_ = n;
-  in_pos_ = 0;
-  in_end_ = static_cast<size_t>(n);
-  return true;
-}
-
-bool TlsStream::FillTo(size_t total) {
-  if (in_end_ - in_pos_ >= total) return true;
   if (in_pos_ > 0) {  // what is buffered moves to the front
     std::memmove(in_.get(), in_.get() + in_pos_, in_end_ - in_pos_);
     in_end_ -= in_pos_;
