@@ -531,6 +531,10 @@ def test_http_parsers(ca, server_cert):
         ("half the headers, then the rest", [post()[:60], post()[60:]], 1, 0, 0.2),
         ("headers and half the body, then the connection closes", [post()[:-100]], 0, 0, 0),
         ("Expect: 100-continue", [post(extra=["Expect: 100-continue"])], 1, 0, 0),
+        ("lower-case names, no space after the colon, spaces before a value",
+         [b"POST /validate?timeout=10s HTTP/1.1\r\nhost:x\r\ncontent-type:   application/json\r\n"
+          b"content-length:" + str(len(body)).encode() + b"\r\n\r\n" + body], 1, 1, 0),
+        ("a query of several parameters", [post(target="/validate?a=1&timeout=5s&b")], 1, 1, 0),
         ("a fast request, then one for the library, then a fast one",
          [post() + post(target="/validate?timeout=1%30s") + post()], 3, 2, 0),
     ]
