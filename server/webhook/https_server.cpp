@@ -405,8 +405,8 @@ bool HttpsServer::ServeFast(Connection* c, bool* fill_failed) {
   std::string reply;
   if (!AppendFastReply(&reply, handled.http.status, handled.http.body, idle_timeout_.count(),
                        kKeepAliveMaxRequests)) {
-    // A status the fast path does not write (none of the handler's today): answer as the
-    // library would have, with the library's status line, by a 500 that says so.
+    // A status the fast path has no reply for (none of the handler's today): a 500, logged
+    // with the status that had none.
     handled.error = "internal error: no fast-path reply for status " + std::to_string(handled.http.status);
     handled.http.status = 500;
     AppendFastReply(&reply, 500, JsonError("internal error"), idle_timeout_.count(), kKeepAliveMaxRequests);
