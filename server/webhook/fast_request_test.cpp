@@ -28,7 +28,8 @@ TEST_CASE("fast path: the request the API server sends is taken whole") {
                                     "Content-Length: " + std::to_string(body.size()), "Accept: application/json, */*",
                                     "Content-Type: application/json", "Accept-Encoding: gzip"},
                                    body);
-  const auto r = ParseFastValidate(text + "POST /validate", kMax);  // the next request's start after it
+  const std::string buffered = text + "POST /validate";  // the next request's start after it
+  const auto r = ParseFastValidate(buffered, kMax);  // views into `buffered`
   REQUIRE(r);
   CHECK(r->content_type == "application/json");
   CHECK(r->timeout == "10s");
