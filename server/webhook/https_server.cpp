@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "server/util/logging.h"
+#include "server/webhook/fast_request.h"
 #include "server/webhook/tls_stream.h"
 
 namespace rootgate::server {
@@ -242,17 +243,18 @@ void HttpsServer::ServeConnection(Connection* c) {
     const bool last = ++c->served >= kKeepAliveMaxRequests || closing_.load();
     // The fast path answers only replies that keep the connection open; the last one, with its
     // "Connection: close", is the library's.
-    bool fill_failed = false;
-    if (fast_path_ && !last && ServeFast(c, &fill_failed)) {
-      if (!c->stream.Flush()) {
+    if (fast_path_ && !last) {
+      if (!c->stream.FillBuffer()) {  // what the library's first read would have met
         CloseConnection(c, false);
         return;
       }
-      continue;
-    }
-    if (fill_failed) {  // what the library's first read would have met
-      CloseConnection(c, false);
-      return;
+      if (ServeFast(c)) {
+        if (!c->stream.Flush()) {
+          CloseConnection(c, false);
+          return;
+        }
+        continue;
+      }
     }
     bool closed_by_client = false;
     t_close_after_reply = false;
@@ -387,11 +389,7 @@ void HttpsServer::ServeValidate(const httplib::Request& req, httplib::Response& 
   if (!handled.outcome) LogRejected(req, handled.http.status, handled.error);
 }
 
-bool HttpsServer::ServeFast(Connection* c, bool* fill_failed) {
-  if (!c->stream.FillBuffer()) {
-    *fill_failed = true;
-    return false;
-  }
+bool HttpsServer::ServeFast(Connection* c) {
   size_t need = 0;
   auto request = ParseFastValidate(c->stream.Buffered(), max_body_, &need);
   if (!request && need > 0 && need <= kMaxFastRequest) {

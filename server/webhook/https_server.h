@@ -27,7 +27,6 @@
 #include "server/util/clock.h"
 #include "server/webhook/connection_guard.h"
 #include "server/webhook/connection_pool.h"
-#include "server/webhook/fast_request.h"
 #include "server/webhook/http_handler.h"
 #include "server/webhook/idle_connections.h"
 #include "server/webhook/metrics.h"
@@ -126,10 +125,11 @@ class HttpsServer {
   // What both paths do for /validate: the decision, its metrics, and its log line (a rejected
   // request's line is the caller's: it knows the request).
   HandledRequest Validate(const HttpRequest& request, const SSL* ssl);
-  // On c's thread: when c's buffer holds a whole POST /validate request the fast path takes,
-  // answers it (the reply gathered, not yet flushed) and returns true; else false, nothing read
-  // but what the library will read next. `fill_failed` is set when reading failed.
-  bool ServeFast(Connection* c, bool* fill_failed);
+  // On c's thread, with request bytes in c's buffer: when they start a POST /validate request
+  // the fast path takes, waits for the rest of its body if need be, answers it (the reply
+  // gathered, not yet flushed) and returns true; else false, nothing consumed that the library
+  // will not read next.
+  bool ServeFast(Connection* c);
   // On a pool thread: a new socket's TLS handshake, then its requests.
   void ServeNewConnection(int sock);
   // On a pool thread: requests on `c` until it closes (deleted) or goes idle (parked).

@@ -59,16 +59,17 @@ bool TlsStream::FillTo(size_t total) {
     last_read_ = -1;
     return false;
   }
-  if (in_pos_ > 0) {  // what is buffered moves to the front
-    std::memmove(in_.get(), in_.get() + in_pos_, in_end_ - in_pos_);
-    in_end_ -= in_pos_;
-    in_pos_ = 0;
-  }
+  // What is buffered moves to the front, into a larger buffer if `total` needs one.
+  const size_t held = in_end_ - in_pos_;
   if (in_size_ < std::max(total, kReadBuffer)) {
     std::unique_ptr<char[]> kept = std::move(in_);
     Allocate(std::max(total, kReadBuffer));
-    if (in_end_ > 0) std::memcpy(in_.get(), kept.get(), in_end_);
+    if (held > 0) std::memcpy(in_.get(), kept.get() + in_pos_, held);
+  } else if (in_pos_ > 0) {
+    std::memmove(in_.get(), in_.get() + in_pos_, held);
   }
+  in_pos_ = 0;
+  in_end_ = held;
   while (in_end_ < total) {
     const int n = SSL_read(ssl_, in_.get() + in_end_, static_cast<int>(in_size_ - in_end_));
     if (n <= 0) {
